@@ -1,0 +1,449 @@
+// Package evtx reads Windows XML Event Log (.evtx) files offline: the file
+// header, the 64 KiB chunks with their string and template tables, the event
+// records and their Binary XML (templates with substitution values of every
+// type), rendered into ordered fields (the System header and the
+// EventData/UserData values by name) and, for comparisons, into XML.
+//
+// The layout follows the public format descriptions (libyal's "Windows XML
+// Event Log (EVTX)" and Microsoft's [MS-EVEN6] Binary XML). Records are read
+// chunk by chunk, so memory holds one chunk (64 KiB) and its parsed
+// templates, never the whole file.
+//
+// Values are rendered as Windows renders them: GUIDs in upper case with
+// braces, hexadecimal integers (HexInt32, HexInt64, SizeT) without leading
+// zeros ("0x3e7"), booleans as "true"/"false", FILETIME and SYSTEMTIME as
+// RFC 3339 UTC with 7 fractional digits, binary data as upper-case hex.
+//
+// # Damaged files
+//
+// A bad file-header or chunk checksum, a chunk slot without the chunk
+// signature, a record whose size or signature is wrong and a record whose
+// Binary XML cannot be decoded are reported as anomalies (*FormatError values
+// yielded by Records, naming the file and offset) and reading goes on: with
+// the rest of a chunk whose checksums are wrong (a dirty, partly written log
+// is still read), with the next chunk when a record breaks the walk. Only the
+// allocated records of a chunk are read (those before its free-space offset);
+// the stale copies in chunk slack are not reported as records.
+//
+// # Security
+//
+// Every length, count and offset read from the file is checked against the
+// chunk it lives in before use. Bounds enforced:
+//   - chunk slots are 64 KiB; records are read only inside their chunk, and a
+//     record must be at least 28 bytes and fit before the free-space offset;
+//   - Binary XML nesting (elements, nested Binary XML values, template
+//     instances inside values) is limited to MaxDepth levels;
+//   - a record renders at most MaxNodes elements and values, so small records
+//     that instantiate large templates many times cannot amplify memory;
+//   - a template instance holds at most MaxValues substitution values, and a
+//     chunk caches at most MaxTemplates parsed templates;
+//   - names and strings are read only within the chunk and are at most the
+//     chunk's size.
+//
+// Iteration honours context cancellation between records.
+package evtx
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"iter"
+	"os"
+	"time"
+
+	"github.com/envhunt/envhunt/pkg/wintime"
+)
+
+// Sizes and bounds of the format and of this reader.
+const (
+	// FileHeaderSize is the size of the file header block before the first
+	// chunk.
+	FileHeaderSize = 4096
+	// ChunkSize is the size of every chunk.
+	ChunkSize = 65536
+	// ChunkHeaderSize is the size of the chunk header, string table and
+	// template table before the first record.
+	ChunkHeaderSize = 512
+	// MaxDepth bounds the nesting of Binary XML elements and values.
+	MaxDepth = 48
+	// MaxNodes bounds the elements and values one record renders.
+	MaxNodes = 65536
+	// MaxValues bounds the substitution values of one template instance.
+	MaxValues = 4096
+	// MaxTemplates bounds the parsed templates cached for one chunk.
+	MaxTemplates = 4096
+)
+
+var (
+	fileSignature  = []byte("ElfFile\x00")
+	chunkSignature = []byte("ElfChnk\x00")
+)
+
+// FormatError reports damaged or unexpected data: the file, the byte offset
+// in the file and what was wrong. Records yields it for anomalies and goes
+// on reading.
+type FormatError struct {
+	File   string // file name ("" for a reader without a name)
+	Offset int64  // byte offset in the file, -1 when not known
+	Chunk  int    // chunk slot index, -1 for the file header
+	Msg    string
+}
+
+func (e *FormatError) Error() string {
+	name := e.File
+	if name == "" {
+		name = "evtx"
+	}
+	if e.Offset < 0 {
+		return fmt.Sprintf("%s: %s", name, e.Msg)
+	}
+	return fmt.Sprintf("%s: at offset 0x%x: %s", name, e.Offset, e.Msg)
+}
+
+// FileHeader is the file header, fields named as in the format
+// description.
+type FileHeader struct {
+	FirstChunkNumber     uint64
+	LastChunkNumber      uint64
+	NextRecordIdentifier uint64
+	HeaderSize           uint32
+	MinorVersion         uint16
+	MajorVersion         uint16
+	HeaderBlockSize      uint16
+	NumberOfChunks       uint16
+	FileFlags            uint32
+	Checksum             uint32
+	// ChecksumValid is true when Checksum equals the CRC32 of the header's
+	// first 120 bytes.
+	ChecksumValid bool
+}
+
+// File flags.
+const (
+	FlagDirty = 0x1
+	FlagFull  = 0x2
+)
+
+// Dirty reports the dirty flag: the log was not closed cleanly, and the
+// header's counts may lag behind the chunks.
+func (h FileHeader) Dirty() bool { return h.FileFlags&FlagDirty != 0 }
+
+// Full reports the full flag.
+func (h FileHeader) Full() bool { return h.FileFlags&FlagFull != 0 }
+
+// ChunkHeader is a chunk's header, fields named as in the format
+// description.
+type ChunkHeader struct {
+	FirstEventRecordNumber     uint64
+	LastEventRecordNumber      uint64
+	FirstEventRecordIdentifier uint64
+	LastEventRecordIdentifier  uint64
+	HeaderSize                 uint32
+	LastEventRecordDataOffset  uint32
+	FreeSpaceOffset            uint32
+	EventRecordsChecksum       uint32
+	Flags                      uint32
+	Checksum                   uint32
+	// HeaderChecksumValid and RecordsChecksumValid compare the stored
+	// checksums with the CRC32 of the header (bytes 0-120 and 128-512) and
+	// of the records (512 up to FreeSpaceOffset).
+	HeaderChecksumValid  bool
+	RecordsChecksumValid bool
+}
+
+// File is an open event log.
+type File struct {
+	Header FileHeader
+	// Name is the file name used in errors.
+	Name string
+
+	r      io.ReaderAt
+	size   int64
+	closer io.Closer
+	// headerErr is the anomaly of a damaged file header that still let
+	// reading go on; Records yields it first.
+	headerErr *FormatError
+}
+
+// Open opens the named file.
+func Open(name string) (*File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	ef, err := newReader(f, st.Size(), name)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	ef.closer = f
+	return ef, nil
+}
+
+// NewReader reads an event log of the given size from r. name is used in
+// errors and may be empty.
+func NewReader(r io.ReaderAt, size int64, name string) (*File, error) {
+	return newReader(r, size, name)
+}
+
+func newReader(r io.ReaderAt, size int64, name string) (*File, error) {
+	f := &File{Name: name, r: r, size: size}
+	if size < 128 {
+		return nil, &FormatError{File: name, Offset: 0, Chunk: -1, Msg: fmt.Sprintf("file of %d bytes is too small for an EVTX file header", size)}
+	}
+	var b [128]byte
+	if _, err := r.ReadAt(b[:], 0); err != nil {
+		return nil, &FormatError{File: name, Offset: 0, Chunk: -1, Msg: "reading the file header: " + err.Error()}
+	}
+	le := binary.LittleEndian
+	h := &f.Header
+	h.FirstChunkNumber = le.Uint64(b[8:])
+	h.LastChunkNumber = le.Uint64(b[16:])
+	h.NextRecordIdentifier = le.Uint64(b[24:])
+	h.HeaderSize = le.Uint32(b[32:])
+	h.MinorVersion = le.Uint16(b[36:])
+	h.MajorVersion = le.Uint16(b[38:])
+	h.HeaderBlockSize = le.Uint16(b[40:])
+	h.NumberOfChunks = le.Uint16(b[42:])
+	h.FileFlags = le.Uint32(b[120:])
+	h.Checksum = le.Uint32(b[124:])
+	h.ChecksumValid = crc32.ChecksumIEEE(b[:120]) == h.Checksum
+	if string(b[:8]) != string(fileSignature) {
+		// A log whose header block was overwritten may still hold chunks.
+		var c [8]byte
+		if size >= FileHeaderSize+ChunkHeaderSize {
+			r.ReadAt(c[:], FileHeaderSize)
+		}
+		if string(c[:]) != string(chunkSignature) {
+			return nil, &FormatError{File: name, Offset: 0, Chunk: -1, Msg: fmt.Sprintf("not an EVTX file: signature %q", b[:8])}
+		}
+		f.headerErr = &FormatError{File: name, Offset: 0, Chunk: -1, Msg: "file header signature is damaged; reading the chunks"}
+		return f, nil
+	}
+	if !h.ChecksumValid {
+		f.headerErr = &FormatError{File: name, Offset: 124, Chunk: -1, Msg: fmt.Sprintf("file header checksum 0x%08x does not match its data (0x%08x)", h.Checksum, crc32.ChecksumIEEE(b[:120]))}
+	}
+	return f, nil
+}
+
+// Close closes the file opened with Open; it does nothing for NewReader.
+func (f *File) Close() error {
+	if f.closer != nil {
+		return f.closer.Close()
+	}
+	return nil
+}
+
+// Size returns the file size.
+func (f *File) Size() int64 { return f.size }
+
+// ChunkSlots returns the number of 64 KiB chunk slots after the header
+// block (the last one may be partial in a truncated file).
+func (f *File) ChunkSlots() int {
+	if f.size <= FileHeaderSize {
+		return 0
+	}
+	return int((f.size - FileHeaderSize + ChunkSize - 1) / ChunkSize)
+}
+
+// Chunk is one chunk read into memory: its header, and the parsed names and
+// templates its records share.
+type Chunk struct {
+	Header ChunkHeader
+	// Index is the chunk's slot number (0 for the first chunk after the file
+	// header).
+	Index int
+	// Offset is the chunk's byte offset in the file.
+	Offset int64
+
+	file      *File
+	data      []byte
+	names     map[uint32]string
+	templates map[uint32]*template
+}
+
+// ErrEmptyChunk is returned by ReadChunk for an all-zero chunk slot (an
+// unused slot at the end of a log).
+var ErrEmptyChunk = errors.New("empty chunk slot")
+
+// ReadChunk reads chunk slot i. It returns ErrEmptyChunk for an unused
+// (all-zero) slot and a *FormatError for a slot without a chunk signature or
+// a truncated one. A chunk whose checksums do not match is returned with the
+// Header's checksum flags false.
+func (f *File) ReadChunk(i int) (*Chunk, error) {
+	off := int64(FileHeaderSize) + int64(i)*ChunkSize
+	if i < 0 || off >= f.size {
+		return nil, &FormatError{File: f.Name, Offset: off, Chunk: i, Msg: fmt.Sprintf("chunk %d is beyond the end of the file", i)}
+	}
+	n := int64(ChunkSize)
+	if off+n > f.size {
+		n = f.size - off
+	}
+	data := make([]byte, n)
+	if m, err := f.r.ReadAt(data, off); m < int(n) {
+		return nil, &FormatError{File: f.Name, Offset: off, Chunk: i, Msg: fmt.Sprintf("reading chunk %d: %v", i, err)}
+	}
+	if string(data[:min(8, len(data))]) != string(chunkSignature) {
+		if allZero(data) {
+			return nil, ErrEmptyChunk
+		}
+		return nil, &FormatError{File: f.Name, Offset: off, Chunk: i, Msg: fmt.Sprintf("chunk %d has no chunk signature", i)}
+	}
+	if len(data) < ChunkHeaderSize {
+		return nil, &FormatError{File: f.Name, Offset: off, Chunk: i, Msg: fmt.Sprintf("chunk %d is truncated to %d bytes", i, len(data))}
+	}
+	c := &Chunk{Index: i, Offset: off, file: f, data: data}
+	le := binary.LittleEndian
+	h := &c.Header
+	h.FirstEventRecordNumber = le.Uint64(data[8:])
+	h.LastEventRecordNumber = le.Uint64(data[16:])
+	h.FirstEventRecordIdentifier = le.Uint64(data[24:])
+	h.LastEventRecordIdentifier = le.Uint64(data[32:])
+	h.HeaderSize = le.Uint32(data[40:])
+	h.LastEventRecordDataOffset = le.Uint32(data[44:])
+	h.FreeSpaceOffset = le.Uint32(data[48:])
+	h.EventRecordsChecksum = le.Uint32(data[52:])
+	h.Flags = le.Uint32(data[120:])
+	h.Checksum = le.Uint32(data[124:])
+	crc := crc32.Update(crc32.ChecksumIEEE(data[:120]), crc32.IEEETable, data[128:512])
+	h.HeaderChecksumValid = crc == h.Checksum
+	if fs := int(h.FreeSpaceOffset); fs >= ChunkHeaderSize && fs <= len(data) {
+		h.RecordsChecksumValid = crc32.ChecksumIEEE(data[ChunkHeaderSize:fs]) == h.EventRecordsChecksum
+	}
+	return c, nil
+}
+
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// anomaly builds a FormatError at chunk offset off.
+func (c *Chunk) anomaly(off int, format string, a ...any) *FormatError {
+	return &FormatError{File: c.file.Name, Offset: c.Offset + int64(off), Chunk: c.Index, Msg: fmt.Sprintf(format, a...)}
+}
+
+// recordsEnd is where the chunk's allocated records end.
+func (c *Chunk) recordsEnd() int {
+	fs := int(c.Header.FreeSpaceOffset)
+	if fs < ChunkHeaderSize || fs > len(c.data) {
+		return len(c.data)
+	}
+	return fs
+}
+
+// Records yields the chunk's allocated records in order. A record that
+// cannot be walked ends the chunk with a *FormatError; a record whose
+// Binary XML cannot be decoded is yielded as an error and the walk goes on.
+func (c *Chunk) Records() iter.Seq2[*Record, error] {
+	return func(yield func(*Record, error) bool) {
+		end := c.recordsEnd()
+		walkEnd := end
+		freeValid := walkEnd != len(c.data)
+		pos := ChunkHeaderSize
+		le := binary.LittleEndian
+		for pos+28 <= walkEnd {
+			if le.Uint32(c.data[pos:]) != 0x00002a2a {
+				if !freeValid {
+					return // end of records in a chunk without a usable free-space offset
+				}
+				yield(nil, c.anomaly(pos, "no record signature before the chunk's free-space offset 0x%x; skipping the rest of the chunk", end))
+				return
+			}
+			size := int(le.Uint32(c.data[pos+4:]))
+			if size < 28 || pos+size > walkEnd {
+				yield(nil, c.anomaly(pos+4, "record size %d does not fit in the chunk; skipping the rest of the chunk", size))
+				return
+			}
+			if int(le.Uint32(c.data[pos+size-4:])) != size {
+				yield(nil, c.anomaly(pos+size-4, "record size copy %d differs from size %d; skipping the rest of the chunk", le.Uint32(c.data[pos+size-4:]), size))
+				return
+			}
+			rec := &Record{
+				Identifier: le.Uint64(c.data[pos+8:]),
+				Written:    wintime.FromFiletime(le.Uint64(c.data[pos+16:])),
+				Offset:     c.Offset + int64(pos),
+				Chunk:      c.Index,
+			}
+			root, err := c.parseRecord(pos+24, pos+size-4)
+			if err != nil {
+				if !yield(nil, err) {
+					return
+				}
+			} else {
+				rec.Root = root
+				rec.fill()
+				if !yield(rec, nil) {
+					return
+				}
+			}
+			pos += size
+		}
+	}
+}
+
+// Records yields every allocated record of every chunk, in file order, and
+// the anomalies met on the way as *FormatError values (iteration goes on
+// after them). When ctx is cancelled it yields ctx.Err() and stops.
+func (f *File) Records(ctx context.Context) iter.Seq2[*Record, error] {
+	return func(yield func(*Record, error) bool) {
+		if f.headerErr != nil {
+			if !yield(nil, f.headerErr) {
+				return
+			}
+		}
+		for i := 0; i < f.ChunkSlots(); i++ {
+			if err := ctx.Err(); err != nil {
+				yield(nil, err)
+				return
+			}
+			c, err := f.ReadChunk(i)
+			if errors.Is(err, ErrEmptyChunk) {
+				continue
+			}
+			if err != nil {
+				if !yield(nil, err) {
+					return
+				}
+				continue
+			}
+			if !c.Header.HeaderChecksumValid {
+				if !yield(nil, c.anomaly(124, "chunk %d header checksum does not match its data", i)) {
+					return
+				}
+			}
+			if !c.Header.RecordsChecksumValid {
+				if !yield(nil, c.anomaly(52, "chunk %d event records checksum does not match the records", i)) {
+					return
+				}
+			}
+			n := 0
+			for rec, err := range c.Records() {
+				if n++; n&63 == 0 {
+					if err := ctx.Err(); err != nil {
+						yield(nil, err)
+						return
+					}
+				}
+				if !yield(rec, err) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Written times before 1601 are impossible; keep the type referenced.
+var _ = time.Time{}
