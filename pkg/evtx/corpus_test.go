@@ -1,0 +1,257 @@
+package evtx
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/envhunt/envhunt/pkg/internal/testcorpus"
+)
+
+// expectedFile holds the figures of one file from the corpus's EXPECTED.md,
+// section "7. EVTX files".
+type expectedFile struct {
+	name     string
+	records  int
+	chunks   int // chunks with a signature (the "header count" column)
+	eventIDs map[string]int
+	// nReg, n4688, n4104 are the summary table's counts, which the detail
+	// tables must match (a check on this parser as much as on the reader).
+	nReg, n4688, n4104 int
+	registry [][]string // record, EventRecordID, UtcTime, EventID, EventType, TargetObject, Details, Image, ProcessId, writer
+	proc4688 [][]string // record, EventRecordID, TimeCreated, NewProcessId, NewProcessName, ProcessId, CommandLine, SubjectUserName
+	ps4104   [][]string // record, EventRecordID, TimeCreated, ScriptBlockId, MessageNumber / MessageTotal, Path, characters, SHA-256
+}
+
+// cells splits a Markdown table row and strips code quoting from cells.
+func cells(line string) []string {
+	parts := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		switch {
+		case strings.HasPrefix(p, "`` ") && strings.HasSuffix(p, " ``"):
+			p = p[3 : len(p)-3]
+		case len(p) >= 2 && strings.HasPrefix(p, "`") && strings.HasSuffix(p, "`"):
+			p = p[1 : len(p)-1]
+		}
+		parts[i] = p
+	}
+	return parts
+}
+
+// readExpected parses section 7 of EXPECTED.md.
+func readExpected(t *testing.T, dir string) map[string]*expectedFile {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "EXPECTED.md"))
+	if err != nil {
+		t.Skipf("EXPECTED.md: %v", err)
+	}
+	defer f.Close()
+	out := map[string]*expectedFile{}
+	var cur *expectedFile
+	in := false
+	table := ""
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "## ") {
+			in = strings.HasPrefix(line, "## 7.")
+			continue
+		}
+		if !in {
+			continue
+		}
+		if strings.HasPrefix(line, "| evtx/") {
+			c := cells(line)
+			name := strings.TrimPrefix(c[0], "evtx/")
+			e := &expectedFile{name: name, eventIDs: map[string]int{}}
+			fmt.Sscanf(c[3], "%d /", &e.chunks)
+			fmt.Sscanf(c[4], "%d /", &e.records)
+			e.nReg, _ = strconv.Atoi(c[6])
+			e.n4688, _ = strconv.Atoi(c[8])
+			e.n4104, _ = strconv.Atoi(c[10])
+			out[name] = e
+			continue
+		}
+		if strings.HasPrefix(line, "### evtx/") {
+			cur = out[strings.TrimPrefix(line, "### evtx/")]
+			table = ""
+			continue
+		}
+		if cur == nil {
+			continue
+		}
+		if !strings.HasPrefix(line, "|") {
+			table = ""
+			continue
+		}
+		c := cells(line)
+		switch {
+		case strings.HasPrefix(c[0], "---"):
+		case c[0] == "provider":
+			table = "ids"
+		case c[0] == "record" && len(c) > 9 && c[5] == "TargetObject":
+			table = "reg"
+		case c[0] == "record" && len(c) > 4 && c[3] == "NewProcessId":
+			table = "4688"
+		case c[0] == "record" && len(c) > 3 && c[3] == "ScriptBlockId":
+			table = "4104"
+		default:
+			switch table {
+			case "ids":
+				n, _ := strconv.Atoi(c[2])
+				cur.eventIDs[c[0]+"/"+c[1]] = n
+			case "reg":
+				cur.registry = append(cur.registry, c)
+			case "4688":
+				cur.proc4688 = append(cur.proc4688, c)
+			case "4104":
+				cur.ps4104 = append(cur.ps4104, c)
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("EXPECTED.md has no EVTX section 7")
+	}
+	return out
+}
+
+func readAll(t *testing.T, path string) ([]*Record, []error, int) {
+	t.Helper()
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var recs []*Record
+	var errs []error
+	for r, err := range f.Records(context.Background()) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		recs = append(recs, r)
+	}
+	chunks := 0
+	for i := 0; i < f.ChunkSlots(); i++ {
+		if _, err := f.ReadChunk(i); err == nil {
+			chunks++
+		}
+	}
+	return recs, errs, chunks
+}
+
+// hexNumber normalises a rendered hexadecimal number (the oracles pad with
+// zeros, Windows does not).
+func hexNumber(s string) string {
+	n, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
+	if err != nil {
+		return s
+	}
+	return "0x" + strconv.FormatUint(n, 16)
+}
+
+func TestCorpus_MatchesExpectedFigures(t *testing.T) {
+	dir := testcorpus.Dir(t)
+	exp := readExpected(t, dir)
+	for name, e := range exp {
+		t.Run(name, func(t *testing.T) {
+			if len(e.registry) != e.nReg || len(e.proc4688) != e.n4688 || len(e.ps4104) != e.n4104 || len(e.eventIDs) == 0 {
+				t.Fatalf("EXPECTED.md tables read incompletely: %d/%d registry, %d/%d 4688, %d/%d 4104 rows, %d EventIDs",
+					len(e.registry), e.nReg, len(e.proc4688), e.n4688, len(e.ps4104), e.n4104, len(e.eventIDs))
+			}
+			recs, errs, chunks := readAll(t, filepath.Join(dir, "evtx", name))
+			if len(errs) > 0 {
+				t.Errorf("anomalies on a clean file: %v", errs)
+			}
+			if len(recs) != e.records {
+				t.Errorf("records = %d, want %d", len(recs), e.records)
+			}
+			if chunks != e.chunks {
+				t.Errorf("chunks = %d, want %d", chunks, e.chunks)
+			}
+			ids := map[string]int{}
+			byNumber := map[string]*Record{}
+			for _, r := range recs {
+				ids[r.System.ProviderName+"/"+strconv.Itoa(int(r.System.EventID))]++
+				byNumber[strconv.FormatUint(r.Identifier, 10)] = r
+			}
+			if fmt.Sprint(ids) != fmt.Sprint(e.eventIDs) {
+				t.Errorf("EventIDs by provider = %v, want %v", ids, e.eventIDs)
+			}
+			nreg := 0
+			for _, r := range recs {
+				if r.System.ProviderName == "Microsoft-Windows-Sysmon" && r.System.EventID >= 12 && r.System.EventID <= 14 {
+					nreg++
+				}
+			}
+			if nreg != len(e.registry) {
+				t.Errorf("Sysmon registry records = %d, want %d", nreg, len(e.registry))
+			}
+			get := func(r *Record, f string) string { v, _ := r.Get(f); return v.String() }
+			for _, row := range e.registry {
+				r := byNumber[row[0]]
+				if r == nil {
+					t.Errorf("record %s missing", row[0])
+					continue
+				}
+				details := row[6]
+				if details == "–" {
+					details = ""
+				}
+				got := []string{strconv.FormatUint(r.System.EventRecordID, 10), get(r, "UtcTime"), strconv.Itoa(int(r.System.EventID)),
+					get(r, "EventType"), get(r, "TargetObject"), get(r, "Details"), get(r, "Image"), get(r, "ProcessId")}
+				want := []string{row[1], row[2], row[3], row[4], row[5], details, row[7], row[8]}
+				if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+					t.Errorf("record %s:\n got %q\nwant %q", row[0], got, want)
+				}
+			}
+			for _, row := range e.proc4688 {
+				r := byNumber[row[0]]
+				if r == nil {
+					t.Errorf("record %s missing", row[0])
+					continue
+				}
+				cmd := row[6]
+				if cmd == `""` {
+					cmd = ""
+				}
+				got := []string{strconv.FormatUint(r.System.EventRecordID, 10), r.System.TimeCreated.Format("2006-01-02T15:04:05.000000000Z"),
+					get(r, "NewProcessId"), get(r, "NewProcessName"), get(r, "ProcessId"), get(r, "CommandLine"), get(r, "SubjectUserName")}
+				want := []string{row[1], row[2], hexNumber(row[3]), row[4], hexNumber(row[5]), cmd, row[7]}
+				if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+					t.Errorf("record %s:\n got %q\nwant %q", row[0], got, want)
+				}
+			}
+			for _, row := range e.ps4104 {
+				r := byNumber[row[0]]
+				if r == nil {
+					t.Errorf("record %s missing", row[0])
+					continue
+				}
+				text := get(r, "ScriptBlockText")
+				sum := sha256.Sum256([]byte(text))
+				path := row[5]
+				if path == `""` {
+					path = ""
+				}
+				got := []string{strconv.FormatUint(r.System.EventRecordID, 10), r.System.TimeCreated.Format("2006-01-02T15:04:05.000000000Z"),
+					strings.ToLower(strings.Trim(get(r, "ScriptBlockId"), "{}")), get(r, "MessageNumber") + " / " + get(r, "MessageTotal"),
+					get(r, "Path"), strconv.Itoa(utf8.RuneCountInString(text)), hex.EncodeToString(sum[:])}
+				want := []string{row[1], row[2], row[3], row[4], path, row[6], row[7]}
+				if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+					t.Errorf("record %s:\n got %q\nwant %q", row[0], got, want)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,198 @@
+package evtx
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/envhunt/envhunt/pkg/internal/testcorpus"
+)
+
+// pythonEvtxScript prints python-evtx's XML of every step-th record as a
+// JSON object keyed by record number.
+const pythonEvtxScript = `
+import sys, json
+from Evtx.Evtx import Evtx
+out = {}
+with Evtx(sys.argv[1]) as log:
+    for i, rec in enumerate(log.records()):
+        if i % int(sys.argv[2]) == 0:
+            out[str(rec.record_num())] = rec.xml()
+print(json.dumps(out))
+`
+
+// xnode is a parsed XML element normalised for comparison.
+type xnode struct {
+	Name     string
+	Attrs    map[string]string
+	Text     string
+	Children []*xnode
+}
+
+var (
+	guidRe = regexp.MustCompile(`^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$`)
+	hexRe  = regexp.MustCompile(`^0x[0-9a-fA-F]+$`)
+)
+
+// normValue applies the documented, narrow differences between renderers:
+// GUID letter case, zero-padding of hexadecimal integers, boolean case.
+func normValue(s string) string {
+	switch {
+	case guidRe.MatchString(s):
+		return strings.ToUpper(s)
+	case hexRe.MatchString(s):
+		return hexNumber(strings.ToLower(s))
+	case s == "True" || s == "False":
+		return strings.ToLower(s)
+	}
+	return s
+}
+
+func parseXML(t *testing.T, s string) *xnode {
+	t.Helper()
+	d := xml.NewDecoder(strings.NewReader(s))
+	d.Strict = false
+	var stack []*xnode
+	var root *xnode
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			break
+		}
+		switch x := tok.(type) {
+		case xml.StartElement:
+			n := &xnode{Name: x.Name.Local, Attrs: map[string]string{}}
+			for _, a := range x.Attr {
+				if a.Value == "" || a.Name.Space == "xmlns" || a.Name.Local == "xmlns" {
+					continue // python-evtx prints NULL attributes as empty; Windows omits them
+				}
+				n.Attrs[a.Name.Local] = normValue(a.Value)
+			}
+			if len(stack) > 0 {
+				p := stack[len(stack)-1]
+				p.Children = append(p.Children, n)
+			} else {
+				root = n
+			}
+			stack = append(stack, n)
+		case xml.EndElement:
+			n := stack[len(stack)-1]
+			n.Text = normValue(strings.TrimSpace(n.Text))
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			if len(stack) > 0 {
+				stack[len(stack)-1].Text += string(x)
+			}
+		}
+	}
+	if root == nil {
+		t.Fatalf("no XML element in %q", s)
+	}
+	return root
+}
+
+// diffNodes reports the first difference; SystemTime attributes may differ
+// by 2 µs after cutting to microseconds, python-evtx's float rounding
+// (EXPECTED.md §7).
+func diffNodes(a, b *xnode, path string) string {
+	path += "/" + a.Name
+	if a.Name != b.Name {
+		return fmt.Sprintf("%s: element %q vs %q", path, a.Name, b.Name)
+	}
+	keys := map[string]bool{}
+	for k := range a.Attrs {
+		keys[k] = true
+	}
+	for k := range b.Attrs {
+		keys[k] = true
+	}
+	for k := range keys {
+		va, vb := a.Attrs[k], b.Attrs[k]
+		if k == "SystemTime" {
+			ta, e1 := time.Parse(time.RFC3339Nano, va)
+			tb, e2 := time.Parse("2006-01-02 15:04:05.999999", vb)
+			if e1 == nil && e2 == nil && ta.Truncate(time.Microsecond).Sub(tb).Abs() <= 2*time.Microsecond {
+				continue
+			}
+		}
+		if va != vb {
+			return fmt.Sprintf("%s@%s: %q vs %q", path, k, va, vb)
+		}
+	}
+	if a.Text != b.Text {
+		return fmt.Sprintf("%s: text %q vs %q", path, a.Text, b.Text)
+	}
+	if len(a.Children) != len(b.Children) {
+		return fmt.Sprintf("%s: %d vs %d children", path, len(a.Children), len(b.Children))
+	}
+	for i := range a.Children {
+		if d := diffNodes(a.Children[i], b.Children[i], path); d != "" {
+			return d
+		}
+	}
+	return ""
+}
+
+func TestRendering_MatchesPythonEvtx(t *testing.T) {
+	const python = "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		t.Skip("Debian's python3 not installed")
+	}
+	if err := exec.Command(python, "-c", "import Evtx.Evtx").Run(); err != nil {
+		t.Skip("python3-evtx not installed")
+	}
+	dir := testcorpus.Dir(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "evtx", "*.evtx"))
+	more, _ := filepath.Glob(filepath.Join(dir, "sigma", "regression_data", "rules", "windows", "registry", "*", "*", "*.evtx"))
+	files = append(files, more...)
+	if len(files) == 0 {
+		t.Skip("no .evtx files in the corpus")
+	}
+	compared := 0
+	for _, path := range files {
+		step := "1"
+		if st, err := os.Stat(path); err == nil && st.Size() > 512*1024 {
+			step = "10"
+		}
+		out, err := exec.Command(python, "-c", pythonEvtxScript, path, step).Output()
+		if err != nil {
+			t.Errorf("%s: python-evtx: %v", path, err)
+			continue
+		}
+		var want map[string]string
+		if err := json.Unmarshal(out, &want); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		recs, _, _ := readAll(t, path)
+		got := map[string]*Record{}
+		for _, r := range recs {
+			got[strconv.FormatUint(r.Identifier, 10)] = r
+		}
+		nums := make([]string, 0, len(want))
+		for k := range want {
+			nums = append(nums, k)
+		}
+		sort.Strings(nums)
+		for _, k := range nums {
+			r := got[k]
+			if r == nil {
+				t.Errorf("%s: record %s missing", filepath.Base(path), k)
+				continue
+			}
+			if d := diffNodes(parseXML(t, r.XML()), parseXML(t, want[k]), ""); d != "" {
+				t.Errorf("%s record %s: %s", filepath.Base(path), k, d)
+			}
+			compared++
+		}
+	}
+	t.Logf("compared %d records with python-evtx", compared)
+}
