@@ -26,9 +26,9 @@ type expectedFile struct {
 	// nReg, n4688, n4104 are the summary table's counts, which the detail
 	// tables must match (a check on this parser as much as on the reader).
 	nReg, n4688, n4104 int
-	registry [][]string // record, EventRecordID, UtcTime, EventID, EventType, TargetObject, Details, Image, ProcessId, writer
-	proc4688 [][]string // record, EventRecordID, TimeCreated, NewProcessId, NewProcessName, ProcessId, CommandLine, SubjectUserName
-	ps4104   [][]string // record, EventRecordID, TimeCreated, ScriptBlockId, MessageNumber / MessageTotal, Path, characters, SHA-256
+	registry           [][]string // record, EventRecordID, UtcTime, EventID, EventType, TargetObject, Details, Image, ProcessId, writer
+	proc4688           [][]string // record, EventRecordID, TimeCreated, NewProcessId, NewProcessName, ProcessId, CommandLine, SubjectUserName
+	ps4104             [][]string // record, EventRecordID, TimeCreated, ScriptBlockId, MessageNumber / MessageTotal, Path, characters, SHA-256
 }
 
 // cells splits a Markdown table row and strips code quoting from cells.
