@@ -560,6 +560,9 @@ func (it *Events) nextBuffer() bool {
 		if h.Compressed() {
 			if fill < BufferHeaderSize || fill > MaxBufferSize {
 				it.fail(f.errorf(bufOff, "compressed buffer with bad uncompressed size %#x", h.Offset))
+				if it.onlyBuffer {
+					return false
+				}
 				continue
 			}
 			if cap(it.data) < fill {
