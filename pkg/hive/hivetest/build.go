@@ -49,7 +49,6 @@ type Option func(*options)
 type options struct {
 	major, minor     uint32
 	primary, second  uint32
-	seqSet           bool
 	lastWritten      time.Time
 	fileName         string
 	fileType         uint32
@@ -58,9 +57,6 @@ type options struct {
 	leafCap          int
 	checksum         *uint32
 	log2From         int
-	logEntryFlags    *uint32
-	noLog2           bool
-	binTimestampZero bool
 }
 
 func defaultOptions() options {
@@ -76,7 +72,7 @@ func WithVersion(major, minor uint32) Option {
 // WithSequence sets the base block's primary and secondary sequence numbers
 // (default 1 and 1). Different numbers make a dirty hive.
 func WithSequence(primary, secondary uint32) Option {
-	return func(o *options) { o.primary, o.second, o.seqSet = primary, secondary, true }
+	return func(o *options) { o.primary, o.second = primary, secondary }
 }
 
 // WithLastWritten sets the base block's last-written time (and the first
