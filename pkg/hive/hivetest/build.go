@@ -47,16 +47,16 @@ const (
 type Option func(*options)
 
 type options struct {
-	major, minor     uint32
-	primary, second  uint32
-	lastWritten      time.Time
-	fileName         string
-	fileType         uint32
-	fileFormat       uint32
-	flags            uint32
-	leafCap          int
-	checksum         *uint32
-	log2From         int
+	major, minor    uint32
+	primary, second uint32
+	lastWritten     time.Time
+	fileName        string
+	fileType        uint32
+	fileFormat      uint32
+	flags           uint32
+	leafCap         int
+	checksum        *uint32
+	log2From        int
 }
 
 func defaultOptions() options {
