@@ -63,6 +63,9 @@ type File struct {
 	Kind    Kind
 	// Logs are the transaction logs found beside a hive, by base name.
 	Logs []string
+	// ExplicitLogs is true when Logs were named by the user (--log) rather
+	// than found beside the hive.
+	ExplicitLogs bool
 	// Profile is the profile folder name for NTUSER.DAT and UsrClass.dat
 	// (`alice` for Users\alice\NTUSER.DAT; `Default` for the template).
 	Profile string

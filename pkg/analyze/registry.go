@@ -1,0 +1,225 @@
+package analyze
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/envhunt/envhunt/pkg/event"
+	"github.com/envhunt/envhunt/pkg/hive"
+	"github.com/envhunt/envhunt/pkg/winreg"
+)
+
+// RegistryEvents walks every hive of m and emits one registry_key event per
+// key and one registry_set event per value, as the filter allows. Subtrees
+// the filter rules out are not walked. Problems reading a key are returned
+// joined after the walk; the walk goes on past them.
+func RegistryEvents(ctx context.Context, m *winreg.Machine, files map[*hive.Hive]string, f Filter, emit Emit) error {
+	if f == nil {
+		f = All
+	}
+	var errs []error
+	for _, h := range MachineHives(m) {
+		if err := hiveEvents(ctx, m, h, files[h], f, emit); err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errStop) {
+				return err
+			}
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// errStop wraps an error returned by emit so it is not taken for a hive
+// problem.
+var errStop = errors.New("stopped by the caller")
+
+// MachineHives lists the hives of m in a stable order: SYSTEM, SOFTWARE,
+// SECURITY, SAM, DEFAULT, then each user's NTUSER and UsrClass, then the
+// rest.
+func MachineHives(m *winreg.Machine) []*hive.Hive {
+	var out []*hive.Hive
+	for _, h := range []*hive.Hive{m.System, m.Software, m.Security, m.SAM, m.Default} {
+		if h != nil {
+			out = append(out, h)
+		}
+	}
+	seen := map[*hive.Hive]bool{}
+	for _, u := range m.Users {
+		out = append(out, u.Hive)
+		seen[u.Hive] = true
+		if u.Classes != nil {
+			out = append(out, u.Classes)
+			seen[u.Classes] = true
+		}
+	}
+	for _, h := range m.Others {
+		if !seen[h] {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// UserFields sets the common user fields of ev for hive h of m.
+func UserFields(ev *event.Event, m *winreg.Machine, h *hive.Hive) {
+	if u := m.UserOf(h); u != nil {
+		ev.Set("UserSid", u.SID)
+		ev.Set("User", u.Name)
+	}
+}
+
+func hiveEvents(ctx context.Context, m *winreg.Machine, h *hive.Hive, file string, f Filter, emit Emit) error {
+	if file == "" {
+		file = h.Name()
+	}
+	user := m.UserOf(h)
+	hiveType := h.Type().String()
+	recovered := h.Recovered()
+	return h.Walk(ctx, func(k *hive.Key) error {
+		keyName := m.KeyName(h, k.Path())
+		if !f.Descend(keyName) {
+			return hive.SkipKey
+		}
+		lw := k.LastWrite()
+		if f.Want(event.RegistryKey, keyName) {
+			ev := event.New(event.RegistryKey, lw)
+			ev.Source = event.Source{Host: m.Host, File: file, Offset: k.Offset()}
+			ev.Set("EventType", "CreateKey").
+				Set("TargetObject", keyName).
+				Set("LastWrite", lw).
+				Set("SubkeyCount", int64(k.SubkeyCount())).
+				Set("ValueCount", int64(k.ValueCount()))
+			if c := k.ClassName(); c != "" {
+				ev.Set("ClassName", c)
+			}
+			commonFields(ev, m.Host, file, hiveType, user)
+			if err := emit(ev); err != nil {
+				return fmt.Errorf("%w: %w", errStop, err)
+			}
+		}
+		if k.ValueCount() == 0 {
+			return nil
+		}
+		vals, err := k.Values()
+		if err != nil {
+			// Reported through the hive's anomalies; keep what was read.
+			if len(vals) == 0 {
+				return nil
+			}
+		}
+		for _, v := range vals {
+			name := v.Name()
+			shown := name
+			if shown == "" {
+				shown = "(Default)"
+			}
+			target := keyName + `\` + shown
+			if !f.Want(event.RegistrySet, target) {
+				continue
+			}
+			ev := ValueEvent(v, keyName, target)
+			ev.Time = lw
+			ev.Source = event.Source{Host: m.Host, File: file, Offset: k.Offset()}
+			ev.Set("LastWrite", lw).Set("Hive", hiveType)
+			if recovered {
+				ev.Set("Recovered", true)
+			}
+			commonFields(ev, m.Host, file, "", user)
+			if err := emit(ev); err != nil {
+				return fmt.Errorf("%w: %w", errStop, err)
+			}
+		}
+		return nil
+	})
+}
+
+func commonFields(ev *event.Event, host, file, hiveType string, u *winreg.User) {
+	if hiveType != "" {
+		ev.Set("Hive", hiveType)
+	}
+	ev.Set("Host", host).Set("EvidenceFile", file)
+	if u != nil {
+		if u.SID != "" {
+			ev.Set("UserSid", u.SID)
+		}
+		if u.Name != "" {
+			ev.Set("User", u.Name)
+		}
+	}
+}
+
+// ValueEvent builds the registry_set event of one hive value: EventType,
+// TargetObject, Details (as Sysmon renders it), ValueName, ValueType, Data
+// and KeyPath. Callers add the time, source and common fields.
+func ValueEvent(v *hive.Value, keyName, target string) *event.Event {
+	ev := event.New(event.RegistrySet, time.Time{})
+	d, err := v.Decode()
+	ev.Set("EventType", "SetValue").Set("TargetObject", target)
+	if err != nil {
+		ev.Set("Details", "Binary Data").Set("ValueName", v.Name()).Set("ValueType", v.Type().String())
+		ev.Set("KeyPath", keyName)
+		return ev
+	}
+	ev.Set("Details", Details(d)).
+		Set("ValueName", v.Name()).
+		Set("ValueType", d.Type.String()).
+		Set("Data", TypedData(d)).
+		Set("KeyPath", keyName)
+	return ev
+}
+
+// Details renders value data the way Sysmon's event 13 does: DWORD
+// (0x00000001), QWORD (0x00000000-0x00000001), (Empty) for empty data,
+// Binary Data for binary types, else the string. REG_MULTI_SZ entries are
+// joined with a space.
+func Details(d hive.Data) string {
+	switch d.Type {
+	case hive.RegDWORD, hive.RegDWORDBigEndian:
+		if len(d.Raw) == 0 {
+			return "(Empty)"
+		}
+		return fmt.Sprintf("DWORD (0x%08x)", uint32(d.Int))
+	case hive.RegQWORD:
+		if len(d.Raw) == 0 {
+			return "(Empty)"
+		}
+		return fmt.Sprintf("QWORD (0x%08x-0x%08x)", uint32(d.Int>>32), uint32(d.Int))
+	case hive.RegSZ, hive.RegExpandSZ, hive.RegLink:
+		if d.Text == "" {
+			return "(Empty)"
+		}
+		return d.Text
+	case hive.RegMultiSZ:
+		if len(d.Strings) == 0 {
+			return "(Empty)"
+		}
+		return strings.Join(d.Strings, " ")
+	default:
+		if len(d.Raw) == 0 {
+			return "(Empty)"
+		}
+		return "Binary Data"
+	}
+}
+
+// TypedData is the Data field: the string, the integer, the list of strings,
+// or lowercase hex for other types.
+func TypedData(d hive.Data) any {
+	switch d.Type {
+	case hive.RegSZ, hive.RegExpandSZ, hive.RegLink:
+		return d.Text
+	case hive.RegMultiSZ:
+		return d.Strings
+	case hive.RegDWORD, hive.RegDWORDBigEndian, hive.RegQWORD:
+		if len(d.Raw) == 0 {
+			return ""
+		}
+		return d.Int
+	default:
+		return hex.EncodeToString(d.Raw)
+	}
+}
