@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/envhunt/envhunt/pkg/hive"
+	"github.com/envhunt/envhunt/pkg/secdesc"
 	"github.com/envhunt/envhunt/pkg/wintime"
 )
 
@@ -371,10 +372,27 @@ func profileFromEmbeddedName(name string) string {
 }
 
 // InferOwnerSID returns the SID a profile hive belongs to, read from its root
-// key's DACL: the one account SID (S-1-5-21-...) granted access that is not a
-// well-known domain group. "" when there is none or more than one. It is set
-// by the security-descriptor support; nil means "cannot infer".
-var InferOwnerSID = func(h *hive.Hive) string { return "" }
+// key's DACL (the account SID granted access there, see
+// secdesc.ProfileOwner); "" when it cannot be told.
+func InferOwnerSID(h *hive.Hive) string {
+	root, err := h.Root()
+	if err != nil {
+		return ""
+	}
+	sec, err := root.Security()
+	if err != nil || sec == nil {
+		return ""
+	}
+	sd, err := secdesc.Parse(sec.Descriptor)
+	if err != nil {
+		return ""
+	}
+	sid, ok := secdesc.ProfileOwner(sd)
+	if !ok {
+		return ""
+	}
+	return sid.String()
+}
 
 // RootName is the name rules use for the root of h: HKLM\SYSTEM,
 // HKLM\SOFTWARE, HKU\<SID>, HKU\<SID>_Classes, HKU\.DEFAULT, HKCU when the

@@ -127,3 +127,20 @@ func TestProfileFromEmbeddedName(t *testing.T) {
 		}
 	}
 }
+
+func TestNew_InfersSIDOfLooseProfileFromRootACL(t *testing.T) {
+	sd, err := hivetest.UserKeySD("S-1-5-21-9-8-7-1104")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := key("ROOT", key("Environment"), key("Software"), key("AppEvents"), key("Console"))
+	root.Security = sd
+	m := New("x", []HiveInfo{{Hive: build(t, root, hivetest.WithFileName(`\??\C:\Users\eve\ntuser.dat`))}})
+	u := m.Users[0]
+	if u.SID != "S-1-5-21-9-8-7-1104" || u.SIDSource != "root ACL" || u.Folder != "eve" {
+		t.Fatalf("user = %+v", *u)
+	}
+	if got := m.KeyName(u.Hive, "Environment"); got != `HKU\S-1-5-21-9-8-7-1104\Environment` {
+		t.Fatalf("KeyName = %s", got)
+	}
+}
