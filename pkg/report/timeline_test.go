@@ -2,8 +2,8 @@ package report
 
 import (
 	"bytes"
-	"encoding/csv"
 	"context"
+	"encoding/csv"
 	"errors"
 	"os"
 	"os/exec"
