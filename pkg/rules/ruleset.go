@@ -1,0 +1,385 @@
+package rules
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/envhunt/envhunt/pkg/event"
+)
+
+// RuleSet is a set of compiled rules indexed by event category, so that an
+// event is only tried against the rules that can match its category. A
+// RuleSet is immutable and safe for concurrent use.
+type RuleSet struct {
+	rules []*Rule
+	byID  map[string]*Rule
+	byCat map[event.Category][]*Rule
+}
+
+// NewRuleSet builds a rule set. When two rules share an id (compared
+// case-insensitively) the later one replaces the earlier, which is how a
+// user's rule overrides a built-in one.
+func NewRuleSet(rules ...*Rule) *RuleSet {
+	s := &RuleSet{byID: map[string]*Rule{}, byCat: map[event.Category][]*Rule{}}
+	for _, r := range rules {
+		if r == nil {
+			continue
+		}
+		id := strings.ToLower(r.ID)
+		if old, dup := s.byID[id]; dup {
+			for i, x := range s.rules {
+				if x == old {
+					s.rules[i] = r
+				}
+			}
+		} else {
+			s.rules = append(s.rules, r)
+		}
+		s.byID[id] = r
+	}
+	for _, r := range s.rules {
+		for _, c := range r.categories {
+			if r.det != nil && possible(r.det.cond, availIn(c)) {
+				s.byCat[c] = append(s.byCat[c], r)
+			}
+		}
+	}
+	return s
+}
+
+// With returns a rule set holding s's rules and other's, other's replacing
+// s's where the ids are equal.
+func (s *RuleSet) With(other *RuleSet) *RuleSet {
+	return NewRuleSet(append(append([]*Rule(nil), s.rules...), other.rules...)...)
+}
+
+// Filter returns the rules for which keep returns true.
+func (s *RuleSet) Filter(keep func(*Rule) bool) *RuleSet {
+	var out []*Rule
+	for _, r := range s.rules {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return NewRuleSet(out...)
+}
+
+// Rules returns the rules in load order.
+func (s *RuleSet) Rules() []*Rule { return append([]*Rule(nil), s.rules...) }
+
+// Len returns the number of rules.
+func (s *RuleSet) Len() int { return len(s.rules) }
+
+// Lookup returns the rule with the given id.
+func (s *RuleSet) Lookup(id string) (*Rule, bool) {
+	r, ok := s.byID[strings.ToLower(id)]
+	return r, ok
+}
+
+// Match returns the matches of every rule for one event, in rule order.
+func (s *RuleSet) Match(ev *event.Event) []*Match {
+	if ev == nil {
+		return nil
+	}
+	rules := s.byCat[ev.Category]
+	if len(rules) == 0 {
+		return nil
+	}
+	c := &evalCtx{ev: ev}
+	var out []*Match
+	for _, r := range rules {
+		if m := r.match(c); m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// availIn returns whether category c declares a field.
+func availIn(c event.Category) func(string) bool {
+	return func(name string) bool { return event.HasField(c, name) }
+}
+
+// needsPresence reports whether a matcher can only be true when its field
+// is present.
+func (m *fieldMatcher) needsPresence() bool {
+	switch m.kind {
+	case kindNull:
+		return false
+	case kindExists:
+		return m.exists
+	case kindString:
+		return !m.orNull
+	}
+	return true
+}
+
+// possible reports whether a condition can be true for an event whose
+// fields are limited to those avail accepts: a selection that needs a field
+// the category does not declare can never match.
+func possible(n cond, avail func(string) bool) bool {
+	switch x := n.(type) {
+	case *condSel:
+		for _, g := range x.s.groups {
+			ok := true
+			for _, m := range g {
+				if m.field != "" && m.needsPresence() && !avail(m.field) {
+					ok = false
+					break
+				}
+				if m.kind == kindFieldref && m.needsPresence() {
+					for _, ref := range m.refs {
+						if !avail(ref) && !m.all {
+							continue
+						}
+						if !avail(ref) {
+							ok = false
+						}
+					}
+				}
+			}
+			if ok {
+				return true
+			}
+		}
+		return false
+	case *condNot:
+		return true
+	case *condAnd:
+		for _, y := range x.xs {
+			if !possible(y, avail) {
+				return false
+			}
+		}
+		return true
+	case *condOr:
+		for _, y := range x.xs {
+			if possible(y, avail) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// Interest says what the rules of one category read, so that a scanner
+// produces only the events some rule can match.
+type Interest struct {
+	Category event.Category
+	// Rules is how many rules read this category.
+	Rules int
+	// AnyTarget is true when some rule does not constrain TargetObject (or
+	// constrains it in a way the needles cannot express): every event of
+	// the category must be produced.
+	AnyTarget bool
+	// TargetObjectNeedles are lower-cased Sigma wildcard patterns, matched
+	// against the whole lower-cased TargetObject: when AnyTarget is false,
+	// an event whose TargetObject matches none of them cannot match any
+	// rule.
+	TargetObjectNeedles []string
+	// Fields are the fields the rules test (keyword searches read every
+	// field and are not listed), sorted.
+	Fields []string
+
+	needles []*glob
+}
+
+// MayMatch reports whether an event of this category with the given
+// TargetObject can match some rule.
+func (in *Interest) MayMatch(targetObject string) bool {
+	if in.AnyTarget {
+		return true
+	}
+	t := strings.ToLower(targetObject)
+	for _, g := range in.needles {
+		if g.match(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// MayMatchUnder reports whether an event for the key keyPath or anything
+// below it (subkeys, values: TargetObjects that start with keyPath followed
+// by a backslash) can match some rule. A scanner skips the subtree when it
+// is false. Needles with a leading wildcard never allow skipping.
+func (in *Interest) MayMatchUnder(keyPath string) bool {
+	if in.AnyTarget {
+		return true
+	}
+	k := strings.ToLower(keyPath)
+	for _, g := range in.needles {
+		switch g.mode {
+		case '=', '^':
+			if strings.HasPrefix(k, g.lit) {
+				return true
+			}
+			if strings.HasPrefix(g.lit, k) && (len(g.lit) == len(k) || g.lit[len(k)] == '\\') {
+				return true
+			}
+			continue
+		case '.', '$', '~':
+			return true
+		}
+		if len(g.toks) > 0 && g.toks[0].kind == '*' {
+			return true
+		}
+		if g.canExtend(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// Needs describes, per category, what the rules read. Categories no rule
+// reads are absent.
+func (s *RuleSet) Needs() []Interest {
+	var out []Interest
+	cats := make([]event.Category, 0, len(s.byCat))
+	for c := range s.byCat {
+		cats = append(cats, c)
+	}
+	sort.Slice(cats, func(i, j int) bool { return cats[i] < cats[j] })
+	for _, c := range cats {
+		in := Interest{Category: c, Rules: len(s.byCat[c])}
+		avail := availIn(c)
+		seenNeedle := map[string]bool{}
+		fields := map[string]bool{}
+		for _, r := range s.byCat[c] {
+			collectFields(r.det.cond, fields)
+			alts, any := targetAlts(r.det.cond, avail)
+			if any {
+				in.AnyTarget = true
+			}
+			for _, g := range alts {
+				if !seenNeedle[g.src] {
+					seenNeedle[g.src] = true
+					in.needles = append(in.needles, g)
+					in.TargetObjectNeedles = append(in.TargetObjectNeedles, g.src)
+				}
+			}
+		}
+		if in.AnyTarget {
+			in.needles, in.TargetObjectNeedles = nil, nil
+		}
+		for f := range fields {
+			in.Fields = append(in.Fields, f)
+		}
+		sort.Strings(in.Fields)
+		out = append(out, in)
+	}
+	return out
+}
+
+func collectFields(n cond, out map[string]bool) {
+	switch x := n.(type) {
+	case *condSel:
+		for _, g := range x.s.groups {
+			for _, m := range g {
+				if m.field != "" {
+					out[m.field] = true
+				}
+				for _, r := range m.refs {
+					out[r] = true
+				}
+			}
+		}
+	case *condNot:
+		collectFields(x.x, out)
+	case *condAnd:
+		for _, y := range x.xs {
+			collectFields(y, out)
+		}
+	case *condOr:
+		for _, y := range x.xs {
+			collectFields(y, out)
+		}
+	}
+}
+
+// anchored reports whether every pattern starts with literal text, which is
+// what lets a scanner skip subtrees.
+func anchored(gs []*glob) bool {
+	for _, g := range gs {
+		if len(g.toks) == 0 || g.toks[0].kind != 'l' {
+			return false
+		}
+	}
+	return true
+}
+
+// targetAlts computes necessary TargetObject patterns for a condition: an
+// event can only match when its TargetObject matches one of alts. any is
+// true when the condition does not constrain TargetObject that way.
+func targetAlts(n cond, avail func(string) bool) (alts []*glob, any bool) {
+	if !possible(n, avail) {
+		return nil, false
+	}
+	switch x := n.(type) {
+	case *condSel:
+		for _, g := range x.s.groups {
+			impossible := false
+			var best []*glob
+			for _, m := range g {
+				if m.field != "" && m.needsPresence() && !avail(m.field) {
+					impossible = true
+					break
+				}
+				if m.field != "TargetObject" || m.kind != kindString || m.orNull || m.cased {
+					continue
+				}
+				var gs []*glob
+				if m.all {
+					gs = m.groups[0]
+				} else {
+					for _, grp := range m.groups {
+						gs = append(gs, grp...)
+					}
+				}
+				if best == nil || (anchored(gs) && !anchored(best)) {
+					best = gs
+				}
+			}
+			if impossible {
+				continue
+			}
+			if best == nil {
+				return nil, true
+			}
+			alts = append(alts, best...)
+		}
+		return alts, false
+	case *condNot:
+		return nil, true
+	case *condOr:
+		for _, y := range x.xs {
+			if !possible(y, avail) {
+				continue
+			}
+			a, any := targetAlts(y, avail)
+			if any {
+				return nil, true
+			}
+			alts = append(alts, a...)
+		}
+		return alts, false
+	case *condAnd:
+		var best []*glob
+		found := false
+		for _, y := range x.xs {
+			a, any := targetAlts(y, avail)
+			if any {
+				continue
+			}
+			if !found || (anchored(a) && !anchored(best)) || (anchored(a) == anchored(best) && len(a) < len(best)) {
+				best, found = a, true
+			}
+		}
+		if !found {
+			return nil, true
+		}
+		return best, false
+	}
+	return nil, true
+}

@@ -1,0 +1,510 @@
+package rules
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"math"
+	"net/netip"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Modifiers lists every field modifier the engine knows, with what it does.
+// "expand" is recognised so that its error can say it is unsupported.
+var Modifiers = map[string]string{
+	"contains":     "the value may appear anywhere in the field (wraps it in *)",
+	"startswith":   "the field starts with the value",
+	"endswith":     "the field ends with the value",
+	"all":          "every value of the list must match (default: any)",
+	"re":           "the value is a Go RE2 regular expression, case-sensitive, unanchored",
+	"i":            "after re: case-insensitive",
+	"m":            "after re: ^ and $ match at line breaks",
+	"s":            "after re: . matches line breaks",
+	"base64":       "match the base64 encoding of the value",
+	"base64offset": "match the base64 encoding of the value at any of the three byte offsets (use with contains)",
+	"wide":         "before base64/base64offset: encode the value as UTF-16LE first",
+	"utf16le":      "same as wide",
+	"utf16be":      "before base64/base64offset: encode the value as UTF-16BE first",
+	"utf16":        "before base64/base64offset: encode the value as UTF-16LE with a byte-order mark first",
+	"windash":      "a dash starting a command-line option also matches /, en dash, em dash and horizontal bar",
+	"cidr":         "the field is an IP address inside the value's network",
+	"exists":       "value true: the field is present; false: it is absent",
+	"gt":           "the field is a number greater than the value",
+	"gte":          "the field is a number greater than or equal to the value",
+	"lt":           "the field is a number less than the value",
+	"lte":          "the field is a number less than or equal to the value",
+	"fieldref":     "the value names another field whose value this field must equal (or contain/start/end with)",
+	"cased":        "case-sensitive matching",
+	"expand":       "not supported: placeholders are resolved by a Sigma pipeline, which envhunt does not have",
+}
+
+// Matcher kinds.
+const (
+	kindString   = 's'
+	kindNull     = 'n'
+	kindExists   = 'e'
+	kindCompare  = 'c'
+	kindRegexp   = 'r'
+	kindCIDR     = 'i'
+	kindFieldref = 'f'
+)
+
+// fieldMatcher is one "Field|modifiers: values" entry of a selection,
+// compiled.
+type fieldMatcher struct {
+	field string // "" for a keyword search over every field
+	mods  []string
+	kind  byte
+	all   bool
+	cased bool
+
+	// kindString: each group is the alternatives one rule value expanded
+	// to (base64offset and windash give several); with all every group
+	// must match, else any.
+	groups [][]*glob
+	orNull bool // a null in the value list: absent or empty also matches
+
+	exists bool // kindExists
+
+	cmpOp  string // kindCompare
+	cmpVal []float64
+
+	res []*regexp.Regexp // kindRegexp
+
+	prefixes []netip.Prefix // kindCIDR
+
+	refs    []string // kindFieldref
+	refMode byte     // '=', '^', '$', '~'
+
+	line, col int
+}
+
+// ruleValue is one scalar of a detection value.
+type ruleValue struct {
+	text   string // Sigma notation for strings; canonical text for numbers and bools
+	isStr  bool
+	isNum  bool
+	isBool bool
+	null   bool
+	node   *yaml.Node
+}
+
+func scalarValue(n *yaml.Node) (ruleValue, bool) {
+	if n.Kind != yaml.ScalarNode {
+		return ruleValue{}, false
+	}
+	v := ruleValue{node: n}
+	switch n.ShortTag() {
+	case "!!null":
+		v.null = true
+	case "!!int":
+		v.isNum = true
+		var i int64
+		if err := n.Decode(&i); err == nil {
+			v.text = strconv.FormatInt(i, 10)
+		} else {
+			var u uint64
+			if err := n.Decode(&u); err == nil {
+				v.text = strconv.FormatUint(u, 10)
+			} else {
+				v.text = n.Value
+			}
+		}
+	case "!!float":
+		v.isNum = true
+		v.text = n.Value
+	case "!!bool":
+		v.isBool = true
+		var b bool
+		_ = n.Decode(&b)
+		v.text = strconv.FormatBool(b)
+	default:
+		v.isStr = true
+		v.text = n.Value
+	}
+	return v, true
+}
+
+// compileField compiles one selection entry. key is "Field|mod|mod".
+func (l *loader) compileField(keyNode, valNode *yaml.Node, fieldless bool) *fieldMatcher {
+	key := keyNode.Value
+	parts := strings.Split(key, "|")
+	m := &fieldMatcher{field: parts[0], mods: parts[1:], line: keyNode.Line, col: keyNode.Column}
+	if fieldless {
+		m.field = ""
+	}
+	if !fieldless && m.field == "" {
+		l.errorf(keyNode, "empty field name in %q", key)
+		return nil
+	}
+	if !fieldless && !l.fieldKnown(m.field) {
+		l.unknownField(keyNode, m.field)
+		return nil
+	}
+
+	// Values.
+	var vals []ruleValue
+	switch valNode.Kind {
+	case yaml.ScalarNode:
+		v, _ := scalarValue(valNode)
+		vals = append(vals, v)
+	case yaml.SequenceNode:
+		if len(valNode.Content) == 0 {
+			l.errorf(valNode, "%s: empty list of values", key)
+			return nil
+		}
+		for _, c := range valNode.Content {
+			v, ok := scalarValue(c)
+			if !ok {
+				l.errorf(c, "%s: a value must be a string, number, boolean or null, not a %s", key, kindName(c))
+				return nil
+			}
+			vals = append(vals, v)
+		}
+	default:
+		l.errorf(valNode, "%s: a value must be a string, number, boolean, null or a list of them, not a %s", key, kindName(valNode))
+		return nil
+	}
+
+	// Modifiers.
+	has := map[string]bool{}
+	for _, mod := range m.mods {
+		if _, ok := Modifiers[mod]; !ok {
+			l.errorf(keyNode, "%s: unknown modifier %q (known: %s)", key, mod, strings.Join(modifierNames(), ", "))
+			return nil
+		}
+		if has[mod] {
+			l.errorf(keyNode, "%s: modifier %q given twice", key, mod)
+			return nil
+		}
+		has[mod] = true
+	}
+	if has["expand"] {
+		l.errorf(keyNode, "%s: modifier \"expand\" is not supported: its placeholders are filled by a Sigma processing pipeline, which envhunt does not run; replace the placeholder with the values", key)
+		return nil
+	}
+	m.all = has["all"]
+	m.cased = has["cased"]
+	allowOnly := func(what string, allowed ...string) bool {
+		ok := map[string]bool{what: true}
+		for _, a := range allowed {
+			ok[a] = true
+		}
+		for _, mod := range m.mods {
+			if !ok[mod] {
+				l.errorf(keyNode, "%s: modifier %q cannot be combined with %q", key, mod, what)
+				return false
+			}
+		}
+		return true
+	}
+	placement := ""
+	for _, p := range []string{"contains", "startswith", "endswith"} {
+		if has[p] {
+			if placement != "" {
+				l.errorf(keyNode, "%s: modifiers %q and %q exclude each other", key, placement, p)
+				return nil
+			}
+			placement = p
+		}
+	}
+	for _, v := range vals {
+		if v.null && len(m.mods) > 0 {
+			l.errorf(v.node, "%s: null (field absent or empty) cannot be used with modifiers", key)
+			return nil
+		}
+	}
+
+	switch {
+	case has["exists"]:
+		if !allowOnly("exists") {
+			return nil
+		}
+		if len(vals) != 1 || !vals[0].isBool {
+			l.errorf(valNode, "%s: exists takes true or false", key)
+			return nil
+		}
+		m.kind = kindExists
+		m.exists = vals[0].text == "true"
+	case has["gt"] || has["gte"] || has["lt"] || has["lte"]:
+		op := ""
+		for _, o := range []string{"gt", "gte", "lt", "lte"} {
+			if has[o] {
+				op = o
+			}
+		}
+		if !allowOnly(op) {
+			return nil
+		}
+		m.kind, m.cmpOp = kindCompare, op
+		for _, v := range vals {
+			f, err := strconv.ParseFloat(v.text, 64)
+			if !v.isNum || err != nil || math.IsNaN(f) {
+				l.errorf(v.node, "%s: %s takes a number, not %q", key, op, v.text)
+				return nil
+			}
+			m.cmpVal = append(m.cmpVal, f)
+		}
+	case has["cidr"]:
+		if !allowOnly("cidr", "all") {
+			return nil
+		}
+		m.kind = kindCIDR
+		for _, v := range vals {
+			p, err := netip.ParsePrefix(strings.TrimSpace(v.text))
+			if err != nil {
+				l.errorf(v.node, "%s: %q is not a network in CIDR notation (%v)", key, v.text, err)
+				return nil
+			}
+			m.prefixes = append(m.prefixes, p.Masked())
+		}
+	case has["re"]:
+		if !allowOnly("re", "i", "m", "s", "all") {
+			return nil
+		}
+		m.kind = kindRegexp
+		flags := ""
+		for _, f := range []string{"i", "m", "s"} {
+			if has[f] {
+				flags += f
+			}
+		}
+		for _, v := range vals {
+			if !v.isStr {
+				l.errorf(v.node, "%s: a regular expression must be a string", key)
+				return nil
+			}
+			if len(v.text) > maxRegexpLen {
+				l.errorf(v.node, "%s: regular expression longer than %d bytes", key, maxRegexpLen)
+				return nil
+			}
+			src := v.text
+			if flags != "" {
+				src = "(?" + flags + ")" + src
+			}
+			re, err := regexp.Compile(src)
+			if err != nil {
+				l.errorf(v.node, "%s: bad regular expression %q: %v (Go RE2 syntax: no look-around or back-references)", key, v.text, err)
+				return nil
+			}
+			m.res = append(m.res, re)
+		}
+	case has["fieldref"]:
+		if !allowOnly("fieldref", "contains", "startswith", "endswith", "all", "cased") {
+			return nil
+		}
+		m.kind = kindFieldref
+		m.refMode = map[string]byte{"": '=', "startswith": '^', "endswith": '$', "contains": '~'}[placement]
+		for _, v := range vals {
+			if !v.isStr || v.text == "" {
+				l.errorf(v.node, "%s: fieldref takes the name of another field", key)
+				return nil
+			}
+			if !l.fieldKnown(v.text) {
+				l.unknownField(v.node, v.text)
+				return nil
+			}
+			m.refs = append(m.refs, v.text)
+		}
+	default:
+		for _, f := range []string{"i", "m", "s"} {
+			if has[f] {
+				l.errorf(keyNode, "%s: modifier %q only applies after re", key, f)
+				return nil
+			}
+		}
+		enc := ""
+		for _, e := range []string{"wide", "utf16le", "utf16be", "utf16"} {
+			if has[e] {
+				if enc != "" {
+					l.errorf(keyNode, "%s: modifiers %q and %q exclude each other", key, enc, e)
+					return nil
+				}
+				enc = e
+			}
+		}
+		b64 := ""
+		if has["base64"] && has["base64offset"] {
+			l.errorf(keyNode, "%s: modifiers \"base64\" and \"base64offset\" exclude each other", key)
+			return nil
+		}
+		if has["base64"] {
+			b64 = "base64"
+		} else if has["base64offset"] {
+			b64 = "base64offset"
+		}
+		if enc != "" && b64 == "" {
+			l.errorf(keyNode, "%s: modifier %q needs base64 or base64offset after it", key, enc)
+			return nil
+		}
+		if b64 != "" && has["windash"] {
+			l.errorf(keyNode, "%s: modifiers \"windash\" and %q cannot be combined", key, b64)
+			return nil
+		}
+		m.kind = kindString
+		if vals[0].null && len(vals) == 1 {
+			m.kind = kindNull
+			return m
+		}
+		for _, v := range vals {
+			if v.null {
+				m.orNull = true
+				continue
+			}
+			text := v.text
+			if !v.isStr {
+				text = escapeWildcards(text)
+			}
+			var alts []string
+			switch {
+			case b64 != "":
+				if hasWildcards(text) {
+					l.errorf(v.node, "%s: wildcards cannot be base64-encoded; escape * and ? as \\* and \\?", key)
+					return nil
+				}
+				raw := encodeText(unescapeLiteral(text), enc)
+				if b64 == "base64" {
+					alts = []string{escapeWildcards(base64.StdEncoding.EncodeToString(raw))}
+				} else {
+					for _, a := range base64Offsets(raw) {
+						alts = append(alts, escapeWildcards(a))
+					}
+				}
+				m.cased = true // base64 text is case-sensitive by nature
+			case has["windash"]:
+				var ok bool
+				alts, ok = windashVariants(text)
+				if !ok {
+					l.errorf(v.node, "%s: windash: too many dashes to expand (at most %d)", key, maxWindash)
+					return nil
+				}
+			default:
+				alts = []string{text}
+			}
+			var group []*glob
+			for _, a := range alts {
+				switch placement {
+				case "contains":
+					a = "*" + a + "*"
+				case "startswith":
+					a = a + "*"
+				case "endswith":
+					a = "*" + a
+				}
+				if !m.cased {
+					a = strings.ToLower(a)
+				}
+				group = append(group, newGlob(parseWildcards(a)))
+			}
+			m.groups = append(m.groups, group)
+		}
+		if m.orNull && m.all {
+			l.errorf(valNode, "%s: null cannot be used in a list with the all modifier", key)
+			return nil
+		}
+	}
+	return m
+}
+
+const (
+	maxRegexpLen = 8 << 10
+	maxWindash   = 5 // dashes per value: 5^5 variants at most
+)
+
+func modifierNames() []string {
+	out := make([]string, 0, len(Modifiers))
+	for k := range Modifiers {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// encodeText encodes s in the byte encoding a modifier asks for.
+func encodeText(s, enc string) []byte {
+	var u []uint16
+	switch enc {
+	case "":
+		return []byte(s)
+	case "utf16":
+		u = append([]uint16{0xfeff}, utf16.Encode([]rune(s))...)
+	default:
+		u = utf16.Encode([]rune(s))
+	}
+	out := make([]byte, 2*len(u))
+	for i, c := range u {
+		if enc == "utf16be" {
+			binary.BigEndian.PutUint16(out[2*i:], c)
+		} else {
+			binary.LittleEndian.PutUint16(out[2*i:], c)
+		}
+	}
+	return out
+}
+
+// base64Offsets returns the three base64 renderings of b as it appears
+// inside a longer encoded text at byte offsets 0, 1 and 2, with the
+// characters that depend on the surrounding bytes cut off (Sigma's
+// base64offset).
+func base64Offsets(b []byte) []string {
+	start := [3]int{0, 2, 3}
+	endCut := [3]int{0, 3, 2}
+	var out []string
+	for i := 0; i < 3; i++ {
+		padded := append([]byte(strings.Repeat(" ", i)), b...)
+		enc := base64.StdEncoding.EncodeToString(padded)
+		e := len(enc) - endCut[(len(b)+i)%3]
+		if start[i] > e {
+			continue
+		}
+		out = append(out, enc[start[i]:e])
+	}
+	return out
+}
+
+var windashChars = []string{"-", "/", "\u2013", "\u2014", "\u2015"}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+// windashVariants expands every dash or slash that starts an option (a
+// non-word character or the start before it, a word character after it)
+// into the five characters Windows programs accept as option prefixes.
+func windashVariants(v string) ([]string, bool) {
+	var pos []int
+	for i := 0; i < len(v); i++ {
+		if v[i] != '-' && v[i] != '/' {
+			continue
+		}
+		before := i == 0 || !isWordByte(v[i-1])
+		after := i+1 < len(v) && isWordByte(v[i+1])
+		if before && after {
+			pos = append(pos, i)
+		}
+	}
+	if len(pos) > maxWindash {
+		return nil, false
+	}
+	out := []string{""}
+	last := 0
+	for _, p := range pos {
+		var next []string
+		for _, o := range out {
+			for _, c := range windashChars {
+				next = append(next, o+v[last:p]+c)
+			}
+		}
+		out = next
+		last = p + 1
+	}
+	for i := range out {
+		out[i] += v[last:]
+	}
+	return out, true
+}
