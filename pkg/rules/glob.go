@@ -93,6 +93,18 @@ func escapeWildcards(s string) string {
 	return r.Replace(s)
 }
 
+// mergeStars collapses adjacent stars, which match the same as one.
+func mergeStars(toks []globTok) []globTok {
+	out := toks[:0:0]
+	for _, t := range toks {
+		if t.kind == '*' && len(out) > 0 && out[len(out)-1].kind == '*' {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
 // newGlob compiles tokens. The caller lower-cases literals for
 // case-insensitive matching.
 func newGlob(toks []globTok) *glob {

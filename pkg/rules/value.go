@@ -346,6 +346,9 @@ func (l *loader) compileField(keyNode, valNode *yaml.Node, fieldless bool) *fiel
 			l.errorf(keyNode, "%s: modifiers \"windash\" and %q cannot be combined", key, b64)
 			return nil
 		}
+		if fieldless && placement == "" {
+			placement = "contains" // keywords search inside every field
+		}
 		m.kind = kindString
 		if vals[0].null && len(vals) == 1 {
 			m.kind = kindNull
@@ -388,18 +391,20 @@ func (l *loader) compileField(keyNode, valNode *yaml.Node, fieldless bool) *fiel
 			}
 			var group []*glob
 			for _, a := range alts {
-				switch placement {
-				case "contains":
-					a = "*" + a + "*"
-				case "startswith":
-					a = a + "*"
-				case "endswith":
-					a = "*" + a
-				}
 				if !m.cased {
 					a = strings.ToLower(a)
 				}
-				group = append(group, newGlob(parseWildcards(a)))
+				// Placement wraps the parsed tokens, not the text: a
+				// trailing backslash must not escape the added star.
+				toks := parseWildcards(a)
+				star := globTok{kind: '*'}
+				if placement == "contains" || placement == "endswith" {
+					toks = append([]globTok{star}, toks...)
+				}
+				if placement == "contains" || placement == "startswith" {
+					toks = append(toks, star)
+				}
+				group = append(group, newGlob(mergeStars(toks)))
 			}
 			m.groups = append(m.groups, group)
 		}
