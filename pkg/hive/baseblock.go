@@ -197,7 +197,9 @@ func decodeFileName(raw []byte) string {
 	return string(utf16.Decode(u))
 }
 
-// baseBlockError is the error for a base block that cannot be decoded.
+// baseBlockError is the error for a base block that cannot be decoded. File
+// is left empty: ParseBaseBlock sees bytes, not a file; callers that know
+// the file name set it.
 func baseBlockError(off int64, msg string) error {
-	return fmt.Errorf("base block at offset %#x: %s", off, msg)
+	return &FormatError{Offset: off, Msg: "base block: " + msg}
 }

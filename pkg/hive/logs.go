@@ -2,6 +2,7 @@ package hive
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,7 +47,7 @@ type logInput struct {
 // may have grown since the primary was last written, but never by more than
 // the logs could plausibly describe. This bounds memory on hostile input.
 const (
-	replayGrowthFixed   = 16 << 20 // 16 MiB
+	replayGrowthFixed   = 1 << 20 // 1 MiB
 	replayGrowthPerByte = 8        // per byte of log data
 	replayMaxImage      = hiveBinsStartOffset + maxHiveBinsSizeWin
 )
@@ -243,6 +244,16 @@ func replayLogs(name string, primary []byte, logs []logInput, observe func(Repla
 	return r.img, reports, r.err
 }
 
+// formatErrorMsg is err's message without the file name a FormatError
+// would start with (the report already names the file).
+func formatErrorMsg(err error) string {
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		return fe.Msg
+	}
+	return err.Error()
+}
+
 func indexOf(cands []*logCand, c *logCand) int {
 	for i, x := range cands {
 		if x == c {
@@ -262,7 +273,7 @@ func classifyLog(l logInput, rep *LogReport) *logCand {
 	}
 	bb, err := ParseBaseBlock(l.data)
 	if err != nil {
-		rep.Reason = "not a registry transaction log: " + err.Error()
+		rep.Reason = "not a registry transaction log: " + formatErrorMsg(err)
 		return c
 	}
 	c.bb = bb
