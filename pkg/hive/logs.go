@@ -48,7 +48,7 @@ type logInput struct {
 // the logs could plausibly describe. This bounds memory on hostile input.
 const (
 	replayGrowthFixed   = 1 << 20 // 1 MiB
-	replayGrowthPerByte = 8        // per byte of log data
+	replayGrowthPerByte = 8       // per byte of log data
 	replayMaxImage      = hiveBinsStartOffset + maxHiveBinsSizeWin
 )
 
