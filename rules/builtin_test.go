@@ -27,6 +27,9 @@ func TestBuiltinRules_LoadAndPassTheirTests(t *testing.T) {
 		if len(r.Attack()) == 0 {
 			t.Errorf("%s: built-in rule %s has no attack.tNNNN tag", r.File, r.ID)
 		}
+		for _, w := range r.Warnings {
+			t.Error(w)
+		}
 		if r.ExplainTemplate == "" {
 			t.Errorf("%s: built-in rule %s has no explain", r.File, r.ID)
 		}

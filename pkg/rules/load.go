@@ -29,9 +29,10 @@ const (
 
 // loader holds the state of loading one file.
 type loader struct {
-	file string
-	errs []*Error
-	cats []event.Category
+	file  string
+	errs  []*Error
+	warns []*Error
+	cats  []event.Category
 }
 
 func (l *loader) errorf(n *yaml.Node, format string, a ...any) {
@@ -40,6 +41,18 @@ func (l *loader) errorf(n *yaml.Node, format string, a ...any) {
 		e.Line, e.Col = n.Line, n.Column
 	}
 	l.errs = append(l.errs, e)
+}
+
+// warnf records a problem that does not stop the rule from loading.
+func (l *loader) warnf(n *yaml.Node, format string, a ...any) {
+	if len(l.warns) >= maxErrorsPerFile {
+		return
+	}
+	e := &Error{File: l.file, Msg: "warning: " + fmt.Sprintf(format, a...)}
+	if n != nil {
+		e.Line, e.Col = n.Line, n.Column
+	}
+	l.warns = append(l.warns, e)
 }
 
 // fieldKnown reports whether any category the rule reads declares name.
@@ -473,6 +486,7 @@ func (l *loader) parse(data []byte) *Rule {
 	if len(l.errs) > 0 {
 		return nil
 	}
+	r.Warnings = l.warns
 	return r
 }
 

@@ -123,6 +123,11 @@ type Rule struct {
 	File string
 	Line int
 
+	// Warnings are problems that did not stop the rule from loading but
+	// probably make it match something other than meant (a wildcard
+	// escaped by a path's backslash). "rules validate" prints them.
+	Warnings []*Error
+
 	idLine, idCol int
 
 	categories  []event.Category // what the logsource category resolves to

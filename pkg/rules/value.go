@@ -362,6 +362,8 @@ func (l *loader) compileField(keyNode, valNode *yaml.Node, fieldless bool) *fiel
 			text := v.text
 			if !v.isStr {
 				text = escapeWildcards(text)
+			} else if escapesWildcard(text) {
+				l.warnf(v.node, "%s: %q holds \\* or \\? which Sigma reads as a literal * or ?; for a backslash followed by a wildcard write \\\\* (or \\\\?)", key, text)
 			}
 			var alts []string
 			switch {
@@ -428,6 +430,23 @@ func modifierNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// escapesWildcard reports whether a value escapes a wildcard (\* or \?),
+// which in a path is almost always meant as a backslash and a wildcard.
+func escapesWildcard(v string) bool {
+	for i := 0; i+1 < len(v); i++ {
+		if v[i] != '\\' {
+			continue
+		}
+		switch v[i+1] {
+		case '\\':
+			i++
+		case '*', '?':
+			return true
+		}
+	}
+	return false
 }
 
 // encodeText encodes s in the byte encoding a modifier asks for.
