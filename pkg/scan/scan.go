@@ -1,0 +1,414 @@
+// Package scan is envhunt's front door for pipelines: Scan finds the evidence
+// under the given paths, reads each host (hives with their transaction logs,
+// traces, event logs, Group Policy files), turns it into events, runs the
+// rules over them and streams findings to the caller as each host finishes.
+// The envhunt CLI's scan and events commands are thin wrappers over it.
+//
+// Hosts are read in parallel (Options.Jobs), each by one worker that holds
+// only that host's hives, so memory is bounded by the hosts in flight, not by
+// the size of the batch. The callbacks are always called from the caller's
+// goroutine, one at a time.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/envhunt/envhunt/pkg/analyze"
+	"github.com/envhunt/envhunt/pkg/event"
+	"github.com/envhunt/envhunt/pkg/evidence"
+	"github.com/envhunt/envhunt/pkg/hive"
+	"github.com/envhunt/envhunt/pkg/report"
+	"github.com/envhunt/envhunt/pkg/rules"
+	"github.com/envhunt/envhunt/pkg/winreg"
+	builtinrules "github.com/envhunt/envhunt/rules"
+)
+
+// Options configures a scan. The zero value scans with the built-in rules,
+// applies transaction logs found beside hives and uses every CPU.
+type Options struct {
+	// Rules are the rules to run; nil means the built-in rules.
+	Rules *rules.RuleSet
+	// MinLevel drops findings below it (zero keeps all).
+	MinLevel report.Level
+	// NoLogs reads hives as they are on disk, without their logs.
+	NoLogs bool
+	// Logs are transaction logs given explicitly (triage tools rename
+	// files); each is attached to the loose hive whose name it starts with,
+	// or to the only loose hive.
+	Logs []string
+	// Roaming lists folders holding server-side copies of roaming profiles.
+	Roaming []string
+	// Jobs is how many hosts are read at once (default: the number of CPUs).
+	Jobs int
+	// Categories restricts Events to these categories (nil: all).
+	Categories []event.Category
+	// OnHost is called after each host with its summary (for progress).
+	OnHost func(*HostSummary)
+	// HiveOptions are passed to every hive.Open (limits, for example).
+	HiveOptions []hive.Option
+}
+
+// Summary is what a scan read and found.
+type Summary struct {
+	Hosts    []*HostSummary
+	Findings report.Tally
+}
+
+// Partial reports whether some input could not be read, or only in part.
+func (s *Summary) Partial() bool {
+	for _, h := range s.Hosts {
+		if h.Partial() {
+			return true
+		}
+	}
+	return false
+}
+
+// Problems lists, one line each, what could not be read.
+func (s *Summary) Problems() []string {
+	var out []string
+	for _, h := range s.Hosts {
+		for _, p := range h.Problems {
+			out = append(out, h.Name+": "+p)
+		}
+	}
+	return out
+}
+
+// HostSummary is what was read of one host.
+type HostSummary struct {
+	Name  string
+	Root  string
+	Users []UserSummary
+	Hives []HiveSummary
+	// Files counts the other evidence files read, by kind.
+	Files    map[string]int
+	Findings report.Tally
+	// Problems are the things that could not be read, or only in part,
+	// one line each; a non-empty list makes the scan partial.
+	Problems []string
+}
+
+// Partial reports whether some of this host's evidence was unreadable.
+func (h *HostSummary) Partial() bool { return len(h.Problems) > 0 }
+
+// UserSummary identifies one user profile of a host.
+type UserSummary struct {
+	SID, Name, Folder, SIDSource, File string
+}
+
+// HiveSummary says how one hive was read.
+type HiveSummary struct {
+	File      string
+	Type      string
+	Dirty     bool
+	Recovered bool
+	// Logs names the logs applied.
+	Logs      []string
+	Anomalies int
+	Partial   bool
+}
+
+// Scan reads the evidence under inputs, runs the rules and calls emit with
+// each finding, host by host as hosts finish. It returns the summary; the
+// error is non-nil only when nothing usable was found or the scan was
+// cancelled (unreadable files are reported in the summary instead).
+func Scan(ctx context.Context, inputs []string, opts Options, emit func(*report.Finding) error) (*Summary, error) {
+	rs := opts.Rules
+	if rs == nil {
+		var err error
+		if rs, err = builtinrules.Load(); err != nil {
+			return nil, err
+		}
+	}
+	filter := newRuleFilter(rs)
+	sum := &Summary{}
+	err := run(ctx, inputs, opts, func(ctx context.Context, hc *hostContext) (any, error) {
+		var found []*report.Finding
+		err := hc.events(ctx, filter, func(ev *event.Event) error {
+			for _, m := range rs.Match(ev) {
+				f := findingOf(m.Rule, ev)
+				if opts.MinLevel != 0 && f.Level < opts.MinLevel {
+					continue
+				}
+				found = append(found, f)
+			}
+			return nil
+		})
+		report.SortFindings(found)
+		return found, err
+	}, func(hs *HostSummary, out any) error {
+		for _, f := range out.([]*report.Finding) {
+			hs.Findings.Add(f)
+			sum.Findings.Add(f)
+			if err := emit(f); err != nil {
+				return err
+			}
+		}
+		sum.Hosts = append(sum.Hosts, hs)
+		return nil
+	})
+	return sum, err
+}
+
+// Events reads the evidence under inputs and calls emit with every event
+// the analyzers produce (of Options.Categories when set), host by host.
+func Events(ctx context.Context, inputs []string, opts Options, emit func(*event.Event) error) (*Summary, error) {
+	var f analyze.Filter = analyze.All
+	if len(opts.Categories) > 0 {
+		f = categoryFilter(opts.Categories)
+	}
+	sum := &Summary{}
+	err := run(ctx, inputs, opts, func(ctx context.Context, hc *hostContext) (any, error) {
+		var evs []*event.Event
+		err := hc.events(ctx, f, func(ev *event.Event) error {
+			evs = append(evs, ev)
+			return nil
+		})
+		return evs, err
+	}, func(hs *HostSummary, out any) error {
+		sum.Hosts = append(sum.Hosts, hs)
+		for _, ev := range out.([]*event.Event) {
+			if err := emit(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return sum, err
+}
+
+// findingOf builds the finding of rule r matching ev.
+func findingOf(r *rules.Rule, ev *event.Event) *report.Finding {
+	f := report.FindingFromEvent(ev)
+	f.RuleID = r.ID
+	f.Title = r.Title
+	f.Level = report.Level(r.Level)
+	f.Pattern = string(r.Pattern)
+	f.Attack = r.Attack()
+	f.Explain = r.Explain(ev)
+	f.Remediation = r.Remediation(ev)
+	return f
+}
+
+type hostResult struct {
+	sum *HostSummary
+	out any
+	err error
+}
+
+// run discovers hosts and runs work on each with a pool of workers; done is
+// called in the caller's goroutine, in discovery order, as results arrive.
+func run(ctx context.Context, inputs []string, opts Options, work func(context.Context, *hostContext) (any, error), done func(*HostSummary, any) error) error {
+	hosts, derr := evidence.Discover(ctx, inputs, evidence.Options{})
+	if len(hosts) == 0 {
+		if derr == nil {
+			derr = errors.New("no evidence found")
+		}
+		return derr
+	}
+	attachExplicitLogs(hosts, opts.Logs)
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	results := make([]chan hostResult, len(hosts))
+	for i := range results {
+		results[i] = make(chan hostResult, 1)
+	}
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	go func() {
+		for i, h := range hosts {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				results[i] <- hostResult{err: ctx.Err()}
+				continue
+			}
+			wg.Add(1)
+			go func(i int, h *evidence.Host) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				hc := openHost(ctx, h, opts)
+				out, err := work(ctx, hc)
+				if err != nil && !isCancel(err) {
+					hc.sum.Problems = append(hc.sum.Problems, err.Error())
+					err = nil
+				}
+				hc.close()
+				results[i] <- hostResult{sum: hc.sum, out: out, err: err}
+			}(i, h)
+		}
+	}()
+	var firstErr error
+	for i := range hosts {
+		r := <-results[i]
+		if r.err != nil {
+			if firstErr == nil {
+				firstErr = r.err
+			}
+			cancel()
+			continue
+		}
+		if firstErr != nil {
+			continue
+		}
+		if err := done(r.sum, r.out); err != nil {
+			firstErr = err
+			cancel()
+			continue
+		}
+		if opts.OnHost != nil {
+			opts.OnHost(r.sum)
+		}
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return nil
+}
+
+func isCancel(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// attachExplicitLogs gives --log files to the loose hives they belong to:
+// the hive whose file name the log's name starts with, else the only loose
+// hive.
+func attachExplicitLogs(hosts []*evidence.Host, logs []string) {
+	if len(logs) == 0 {
+		return
+	}
+	var loose []*evidence.File
+	for _, h := range hosts {
+		for i := range h.Files {
+			if h.Files[i].Kind.IsHive() {
+				loose = append(loose, &h.Files[i])
+			}
+		}
+	}
+	for _, l := range logs {
+		var target *evidence.File
+		base := strings.ToLower(baseName(l))
+		for _, f := range loose {
+			if strings.HasPrefix(base, strings.ToLower(baseName(f.Path))+".") {
+				target = f
+			}
+		}
+		if target == nil && len(loose) == 1 {
+			target = loose[0]
+		}
+		if target != nil {
+			if !target.ExplicitLogs {
+				target.Logs = nil
+				target.ExplicitLogs = true
+			}
+			target.Logs = append(target.Logs, l)
+		}
+	}
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// hostContext is one host while it is read.
+type hostContext struct {
+	ev      *evidence.Host
+	machine *winreg.Machine
+	files   map[*hive.Hive]string
+	sum     *HostSummary
+}
+
+func openHost(ctx context.Context, h *evidence.Host, opts Options) *hostContext {
+	hc := &hostContext{ev: h, files: map[*hive.Hive]string{}, sum: &HostSummary{Name: h.Name, Root: h.Root, Files: map[string]int{}}}
+	for _, p := range h.Problems {
+		hc.sum.Problems = append(hc.sum.Problems, p.Error())
+	}
+	var infos []winreg.HiveInfo
+	for _, f := range h.Files {
+		if !f.Kind.IsHive() {
+			hc.sum.Files[string(f.Kind)]++
+			continue
+		}
+		if f.Snapshot != "" {
+			// Earlier states (RegBack, Windows.old) are read by the history
+			// and diff features, not scanned as the live machine.
+			hc.sum.Files["snapshot hive"]++
+			continue
+		}
+		hopts := append([]hive.Option(nil), opts.HiveOptions...)
+		switch {
+		case opts.NoLogs:
+			hopts = append(hopts, hive.WithoutLogs())
+		case len(f.Logs) > 0:
+			hopts = append(hopts, hive.WithLogs(f.Logs...))
+		}
+		hv, err := hive.Open(f.Path, hopts...)
+		if err != nil {
+			hc.sum.Problems = append(hc.sum.Problems, err.Error())
+			continue
+		}
+		hs := HiveSummary{File: f.Path, Type: hv.Type().String(), Dirty: hv.Dirty(), Recovered: hv.Recovered(), Anomalies: len(hv.Anomalies()), Partial: hv.Partial()}
+		for _, l := range hv.Logs() {
+			if l.Applied {
+				hs.Logs = append(hs.Logs, l.File)
+			}
+		}
+		hc.sum.Hives = append(hc.sum.Hives, hs)
+		switch {
+		case hv.Dirty() && !hv.Recovered() && !opts.NoLogs:
+			hc.sum.Problems = append(hc.sum.Problems, fmt.Sprintf("%s: hive is dirty and no usable transaction log was found: its newest writes may be missing", f.Path))
+		case hv.Partial():
+			hc.sum.Problems = append(hc.sum.Problems, fmt.Sprintf("%s: hive read in part (%d anomalies; see envhunt info)", f.Path, len(hv.Anomalies())))
+		}
+		hc.files[hv] = f.Path
+		infos = append(infos, winreg.HiveInfo{Hive: hv, Profile: f.Profile, Mandatory: f.Mandatory, Kind: string(f.Kind)})
+	}
+	hc.machine = winreg.New(h.Name, infos)
+	hc.sum.Name = hc.machine.Host
+	for _, p := range hc.machine.Problems {
+		hc.sum.Problems = append(hc.sum.Problems, p.Error())
+	}
+	for _, u := range hc.machine.Users {
+		hc.sum.Users = append(hc.sum.Users, UserSummary{SID: u.SID, Name: u.Name, Folder: u.Folder, SIDSource: u.SIDSource, File: hc.files[u.Hive]})
+	}
+	return hc
+}
+
+func (hc *hostContext) close() {
+	hc.machine = nil
+	hc.files = nil
+}
+
+// events runs every analyzer whose categories the filter can use.
+func (hc *hostContext) events(ctx context.Context, f analyze.Filter, emit analyze.Emit) error {
+	var errs []error
+	for _, a := range analyzers {
+		if !a.wanted(f) {
+			continue
+		}
+		if err := a.run(ctx, hc, f, emit); err != nil {
+			if isCancel(err) {
+				return err
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", a.name, err))
+		}
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	return errors.Join(errs...)
+}
