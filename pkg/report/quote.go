@@ -7,8 +7,8 @@ import (
 )
 
 // PowerShellString returns s as a PowerShell expression that evaluates to
-// exactly s and can never run code: a single-quoted literal (” inside for
-// '), where every character that is not printable ASCII — newlines, control
+// exactly s and can never run code: a single-quoted literal (an apostrophe
+// inside is doubled), where every character that is not printable ASCII — newlines, control
 // characters, the typographic quotes U+2018–U+201B that PowerShell also
 // treats as single quotes, bidi overrides, all non-ASCII — is added as
 // [char]0xNNNN, so the script stays pure ASCII and nothing in s can end the
@@ -16,8 +16,11 @@ import (
 // it) becomes its [char] code unit. Other bytes that are not valid UTF-8
 // cannot be expressed: they become U+FFFD and exact is false.
 //
-// Examples: "Path" gives 'Path'; "a'b" gives 'a”b'; "a\nb" gives
-// ('a' + [char]0x000A + 'b').
+// Examples:
+//
+//	Path       'Path'
+//	a'b        'a''b'
+//	a<LF>b     ('a' + [char]0x000A + 'b')
 func PowerShellString(s string) (expr string, exact bool) {
 	exact = true
 	var parts []string
