@@ -174,7 +174,7 @@ func (p *condParser) parsePrimary() (cond, *condError) {
 		}
 		c := p.peek()
 		if c == nil || c.kind != ")" {
-			return nil, p.fail(c, "missing ')' to close the '(' at column offset %d", t.pos+1)
+			return nil, p.fail(c, "missing ')' to close a '('")
 		}
 		p.i++
 		return x, nil
