@@ -549,14 +549,14 @@ func decodeKernelRegistry(e *Event, d *Decoded, p *payload) {
 			d.add(name, v)
 		}
 	}
-	captured := func(name string) {
+	captured := func(name, sizeName string) {
 		if p.err != nil || p.left() < 2 {
 			return // older builds end before the captured data
 		}
-		n := int(p.u16(name + "Size"))
+		n := int(p.u16(sizeName))
 		b := p.take(n, name)
 		if p.err == nil {
-			d.add(name+"Size", uint64(n))
+			d.add(sizeName, uint64(n))
 			d.add(name, b)
 		}
 	}
@@ -578,7 +578,7 @@ func decodeKernelRegistry(e *Event, d *Decoded, p *payload) {
 		add("InfoClass", p.u32("InfoClass"))
 		add("DataSize", p.u32("DataSize"))
 		add("KeyName", p.wstr("KeyName"))
-		captured("CapturedData")
+		captured("CapturedData", "CapturedDataSize")
 	case 5:
 		add("KeyObject", p.pointer("KeyObject"))
 		add("Status", p.u32("Status"))
@@ -586,11 +586,11 @@ func decodeKernelRegistry(e *Event, d *Decoded, p *payload) {
 		add("DataSize", p.u32("DataSize"))
 		add("KeyName", p.wstr("KeyName"))
 		add("ValueName", p.wstr("ValueName"))
-		captured("CapturedData")
+		captured("CapturedData", "CapturedDataSize")
 		if p.err == nil && p.left() >= 8 {
 			add("PreviousDataType", p.u32("PreviousDataType"))
 			add("PreviousDataSize", p.u32("PreviousDataSize"))
-			captured("PreviousData")
+			captured("PreviousData", "PreviousDataCapturedSize")
 		}
 	case 6:
 		add("KeyObject", p.pointer("KeyObject"))
@@ -604,7 +604,7 @@ func decodeKernelRegistry(e *Event, d *Decoded, p *payload) {
 		add("DataSize", p.u32("DataSize"))
 		add("KeyName", p.wstr("KeyName"))
 		add("ValueName", p.wstr("ValueName"))
-		captured("CapturedData")
+		captured("CapturedData", "CapturedDataSize")
 	case 8, 9:
 		add("KeyObject", p.pointer("KeyObject"))
 		add("Status", p.u32("Status"))
@@ -612,7 +612,7 @@ func decodeKernelRegistry(e *Event, d *Decoded, p *payload) {
 		add("InfoClass", p.u32("InfoClass"))
 		add("DataSize", p.u32("DataSize"))
 		add("KeyName", p.wstr("KeyName"))
-		captured("CapturedData")
+		captured("CapturedData", "CapturedDataSize")
 	case 10:
 		add("KeyObject", p.pointer("KeyObject"))
 		add("Status", p.u32("Status"))
