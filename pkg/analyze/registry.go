@@ -79,7 +79,15 @@ func hiveEvents(ctx context.Context, m *winreg.Machine, h *hive.Hive, file strin
 	user := m.UserOf(h)
 	hiveType := h.Type().String()
 	recovered := h.Recovered()
+	isSystem := h == m.System && m.CurrentControlSet != 0
 	return h.Walk(ctx, func(k *hive.Key) error {
+		if isSystem && otherControlSet(k, m.CurrentControlSet) {
+			// ControlSet00N other than the current one is the last-known-good
+			// copy, not the live configuration: reporting it would repeat
+			// every finding. Differences between the sets are an analysis of
+			// their own.
+			return hive.SkipKey
+		}
 		keyName := m.KeyName(h, k.Path())
 		if !f.Descend(keyName) {
 			return hive.SkipKey
@@ -135,6 +143,23 @@ func hiveEvents(ctx context.Context, m *winreg.Machine, h *hive.Hive, file strin
 		}
 		return nil
 	})
+}
+
+// otherControlSet reports whether k is a ControlSet00N key (directly under
+// the root) other than the current set.
+func otherControlSet(k *hive.Key, current int) bool {
+	p := k.Path()
+	if len(p) != len("ControlSet001") || !strings.EqualFold(p[:10], "ControlSet") {
+		return false
+	}
+	n := 0
+	for _, c := range p[10:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n != current
 }
 
 func commonFields(ev *event.Event, host, file, hiveType string, u *winreg.User) {
