@@ -1,0 +1,139 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const rulesTestRule = `title: Test rule
+id: 0b5f3f2e-8a43-4c51-9f0e-7d1a2b3c4d5e
+level: medium
+logsource:
+    product: windows
+    category: registry_set
+detection:
+    selection:
+        TargetObject|endswith: '\Environment\GOFLAGS'
+    condition: selection
+envhunt:
+    pattern: path
+    explain: '{{TargetObject}} = {{Details}}'
+    tests:
+        - name: set
+          expect: match
+          event: {fields: {TargetObject: 'HKU\S-1\Environment\GOFLAGS', Details: '-toolexec=x'}}
+        - name: other
+          expect: WANT
+          event: {fields: {TargetObject: 'HKU\S-1\Environment\GOPATH', Details: 'C:\go'}}
+`
+
+func rulesTestDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestRulesValidate_BadFileGivesFileLineColAndExit2(t *testing.T) {
+	good := strings.Replace(rulesTestRule, "WANT", "nomatch", 1)
+	bad := strings.Replace(strings.Replace(good, "0b5f3f2e", "1b5f3f2e", 1), "TargetObject|endswith", "TargetObject|endwith", 1)
+	dir := rulesTestDir(t, map[string]string{"path/good.yml": good, "path/bad.yml": bad})
+	stdout, stderr, code := runCLI(t, "rules", "validate", dir)
+	if code != exitUsage {
+		t.Errorf("exit %d, want 2", code)
+	}
+	want := filepath.Join(dir, "path", "bad.yml") + `:9:9: TargetObject|endwith: unknown modifier "endwith"`
+	if !strings.HasPrefix(stderr, want) {
+		t.Errorf("stderr = %q, want a line starting %q", stderr, want)
+	}
+	if !strings.Contains(stdout, "1 rules loaded, 1 files failed") {
+		t.Errorf("stdout = %q", stdout)
+	}
+}
+
+func TestRulesValidate_BuiltinRulesAreValid(t *testing.T) {
+	stdout, stderr, code := runCLI(t, "rules", "validate")
+	if code != 0 || stderr != "" {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if !strings.Contains(stdout, "built-in rules:") {
+		t.Errorf("stdout = %q", stdout)
+	}
+}
+
+func TestRulesTest_FailingCaseExits1AndNamesTheCase(t *testing.T) {
+	dir := rulesTestDir(t, map[string]string{"r.yml": strings.Replace(rulesTestRule, "WANT", "match", 1)})
+	stdout, _, code := runCLI(t, "rules", "test", dir)
+	if code != exitFindings {
+		t.Errorf("exit %d, want 1", code)
+	}
+	want := filepath.Join(dir, "r.yml") + ":18:11: 0b5f3f2e-8a43-4c51-9f0e-7d1a2b3c4d5e other: FAIL: expected a match, none of 1 event(s) matched"
+	if !strings.Contains(stdout, want) {
+		t.Errorf("stdout = %q\nwant %q", stdout, want)
+	}
+	if !strings.Contains(stdout, "1 rules, 2 cases: 1 passed, 1 failed, 0 skipped") {
+		t.Errorf("summary missing: %q", stdout)
+	}
+}
+
+func TestRulesTest_PassingCasesExit0(t *testing.T) {
+	dir := rulesTestDir(t, map[string]string{"r.yml": strings.Replace(rulesTestRule, "WANT", "nomatch", 1)})
+	stdout, _, code := runCLI(t, "rules", "test", "--verbose", dir)
+	if code != 0 || strings.Count(stdout, ": ok") != 2 {
+		t.Errorf("exit %d, stdout %q", code, stdout)
+	}
+}
+
+func TestRulesTest_BuiltinRulesPass(t *testing.T) {
+	stdout, _, code := runCLI(t, "rules", "test")
+	if code != 0 || !strings.Contains(stdout, " 0 failed") {
+		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+}
+
+func TestRulesList_JSONLFields(t *testing.T) {
+	dir := rulesTestDir(t, map[string]string{"r.yml": strings.Replace(rulesTestRule, "WANT", "nomatch", 1)})
+	stdout, _, code := runCLI(t, "rules", "list", "--format", "jsonl", dir)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("%v: %q", err, stdout)
+	}
+	for k, want := range map[string]any{"id": "0b5f3f2e-8a43-4c51-9f0e-7d1a2b3c4d5e", "level": "medium", "pattern": "path", "title": "Test rule", "logsource": "registry_set"} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
+		}
+	}
+}
+
+func TestRulesList_TextHasOneRowPerRule(t *testing.T) {
+	stdout, _, code := runCLI(t, "rules", "list")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if !strings.HasPrefix(lines[0], "ID") || len(lines) < 2 {
+		t.Errorf("unexpected listing:\n%s", stdout)
+	}
+}
+
+func TestRules_UsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"rules"}, {"rules", "frob"}, {"rules", "list", "a", "b"}, {"rules", "list", "--format", "xml"}, {"rules", "test", "/no/such/dir"}} {
+		if _, _, code := runCLI(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
