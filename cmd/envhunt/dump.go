@@ -173,33 +173,11 @@ func (dv *dumpValue) needsRaw() bool {
 	case dv.d.Type.IsText():
 		return !dv.d.TextValid || dv.tail
 	case dv.d.Type == hive.RegMultiSZ:
-		return !dv.d.TextValid || !dumpMultiExact(dv.d)
+		// Strings drops only trailing NULs: the raw bytes are needed only
+		// when the text was not valid UTF-16.
+		return !dv.d.TextValid
 	}
 	return false
-}
-
-// dumpMultiExact reports whether Strings re-encode to exactly Raw (with the
-// terminating empty string and nothing after it).
-func dumpMultiExact(d hive.Data) bool {
-	n := 0
-	for _, s := range d.Strings {
-		for _, r := range s {
-			if r >= 0x10000 {
-				n += 4
-			} else {
-				n += 2
-			}
-		}
-		n += 2
-	}
-	n += 2
-	if len(d.Strings) == 0 {
-		return len(d.Raw) == 0 || (len(d.Raw) <= 4 && dumpAllZero(d.Raw))
-	}
-	if len(d.Raw) == n || len(d.Raw) == n-2 {
-		return true
-	}
-	return len(d.Raw) > n && dumpAllZero(d.Raw[n:])
 }
 
 func dumpAllZero(b []byte) bool {

@@ -260,8 +260,11 @@ type Data struct {
 	// TextValid is false when Text (or one of Strings) held lone surrogates
 	// or an odd trailing byte: writers should then add the raw bytes.
 	TextValid bool
-	// Strings is REG_MULTI_SZ data: the strings up to the terminating empty
-	// string (an empty list when the data is empty).
+	// Strings is REG_MULTI_SZ data: every NUL-separated string, with the
+	// terminating empty string and any NUL padding after it removed (an
+	// empty, non-nil list when there is none). Empty strings inside the list
+	// are kept: PendingFileRenameOperations, for one, pairs each file with
+	// an empty target to mean "delete".
 	Strings []string
 	// Int is REG_DWORD, REG_DWORD_BIG_ENDIAN or REG_QWORD data.
 	Int uint64
@@ -296,24 +299,7 @@ func DecodeData(t ValueType, raw []byte) Data {
 			d.TextValid = false
 		}
 	case RegMultiSZ:
-		d.Strings = []string{}
-		even := raw[:len(raw)&^1]
-		for len(even) >= 2 {
-			s := cutUTF16NUL(even)
-			if len(s) == 0 {
-				break
-			}
-			str, ok := decodeUTF16(s)
-			d.Strings = append(d.Strings, str)
-			d.TextValid = d.TextValid && ok
-			if len(s) >= len(even) {
-				break
-			}
-			even = even[len(s)+2:]
-		}
-		if len(raw)%2 != 0 {
-			d.TextValid = false
-		}
+		d.Strings, d.TextValid = decodeMultiSZ(raw)
 	case RegDWORD:
 		if len(raw) == 4 {
 			d.Int, d.IntValid = uint64(binary.LittleEndian.Uint32(raw)), true
@@ -328,4 +314,29 @@ func DecodeData(t ValueType, raw []byte) Data {
 		}
 	}
 	return d
+}
+
+// decodeMultiSZ splits REG_MULTI_SZ data on UTF-16 NULs and drops the empty
+// strings at the end (the terminator and padding).
+func decodeMultiSZ(raw []byte) ([]string, bool) {
+	valid := len(raw)%2 == 0
+	even := raw[:len(raw)&^1]
+	// Trim trailing NUL code units.
+	end := len(even)
+	for end >= 2 && even[end-2] == 0 && even[end-1] == 0 {
+		end -= 2
+	}
+	even = even[:end]
+	out := []string{}
+	for len(even) > 0 {
+		s := cutUTF16NUL(even)
+		str, ok := decodeUTF16(s)
+		out = append(out, str)
+		valid = valid && ok
+		if len(s) >= len(even) {
+			break
+		}
+		even = even[len(s)+2:]
+	}
+	return out, valid
 }
