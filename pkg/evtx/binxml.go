@@ -225,7 +225,7 @@ func (p *parser) parse(pos, end int) ([]Node, int, error) {
 			if tok != tokEOF {
 				return nil, pos, errAt(pos, "unknown token 0x%02x", tok)
 			}
-			return root.Content, pos + 1, nil
+			return joinText(root.Content), pos + 1, nil
 		case tokFragmentHeader:
 			pos += 4
 		case tokTemplate:
@@ -262,6 +262,7 @@ func (p *parser) parse(pos, end int) ([]Node, int, error) {
 			if len(stack) == 1 {
 				return nil, pos, errAt(pos, "end of element without an open element")
 			}
+			top().Content = joinText(top().Content)
 			stack = stack[:len(stack)-1]
 			pos++
 		case tokValue, tokCDATA, tokCharRef, tokEntityRef, tokNormalSubst, tokOptionalSubst:
@@ -294,26 +295,52 @@ func (p *parser) parse(pos, end int) ([]Node, int, error) {
 	if len(stack) > 1 {
 		return nil, pos, errAt(pos, "binary XML ends inside element <%s>", top().Name)
 	}
-	return root.Content, pos, nil
+	return joinText(root.Content), pos, nil
 }
 
-// appendNode appends a content piece, joining adjacent text into one string.
+// appendNode appends a content piece. Adjacent text pieces are joined later,
+// in one pass, by joinText.
 func appendNode(content []Node, n Node) []Node {
-	if n.Element == nil && n.sub == nil && len(content) > 0 {
-		last := &content[len(content)-1]
-		if last.Element == nil && last.sub == nil && last.Value.Type&ArrayFlag == 0 && n.Value.Type&ArrayFlag == 0 {
-			if last.Value.IsNull() {
-				last.Value = n.Value
-				return content
-			}
-			if n.Value.IsNull() {
-				return content
-			}
-			last.Value = StringValue(last.Value.String() + n.Value.String())
-			return content
-		}
-	}
 	return append(content, n)
+}
+
+// joinText joins runs of adjacent text pieces into one string value (a run
+// of one keeps its type) and drops NULL values next to other text, in
+// linear time.
+func joinText(content []Node) []Node {
+	out := content[:0]
+	for i := 0; i < len(content); {
+		n := content[i]
+		if n.Element != nil || n.sub != nil || n.Value.Type&ArrayFlag != 0 {
+			out = append(out, n)
+			i++
+			continue
+		}
+		j := i
+		for j < len(content) && content[j].Element == nil && content[j].sub == nil && content[j].Value.Type&ArrayFlag == 0 {
+			j++
+		}
+		var vals []Value
+		for _, m := range content[i:j] {
+			if !m.Value.IsNull() {
+				vals = append(vals, m.Value)
+			}
+		}
+		switch len(vals) {
+		case 0:
+			out = append(out, Node{})
+		case 1:
+			out = append(out, Node{Value: vals[0]})
+		default:
+			var b strings.Builder
+			for _, v := range vals {
+				b.WriteString(v.String())
+			}
+			out = append(out, Node{Value: StringValue(b.String())})
+		}
+		i = j
+	}
+	return out
 }
 
 // piece reads one text piece: a value, CDATA section, character or entity
@@ -408,7 +435,7 @@ func (p *parser) openElement(start, end int) (*Element, int, error) {
 				if err != nil {
 					return nil, start, err
 				}
-				parts = appendNode(parts, n)
+				parts = append(parts, n)
 				pos = next
 				continue
 			}
@@ -416,10 +443,13 @@ func (p *parser) openElement(start, end int) (*Element, int, error) {
 		}
 		a := Attr{Name: an}
 		switch {
-		case len(parts) == 1 && parts[0].sub == nil:
-			a.Value = parts[0].Value
 		case len(parts) > 0:
-			a.parts = parts
+			parts = joinText(parts)
+			if len(parts) == 1 && parts[0].sub == nil {
+				a.Value = parts[0].Value
+			} else {
+				a.parts = parts
+			}
 		}
 		e.Attrs = append(e.Attrs, a)
 	}
@@ -559,6 +589,7 @@ func (p *parser) instantiate(nodes []Node, vals []Value, out []Node) ([]Node, er
 				if err != nil {
 					return nil, err
 				}
+				e.Content = joinText(e.Content)
 			}
 			out = append(out, Node{Element: e})
 		case n.sub != nil:

@@ -204,32 +204,41 @@ func (r *Record) fill() {
 		}
 	} else if ud := ev.Child("UserData"); ud != nil {
 		r.DataSection = "UserData"
+		seen := map[string]int{}
 		for _, c := range ud.Elements() {
-			r.flattenUserData(c)
+			r.flattenUserData(c, seen, 0)
 		}
 	}
 }
 
 // flattenUserData adds the leaf elements under e as fields named after
 // them; a repeated name gets a [n] suffix.
-func (r *Record) flattenUserData(e *Element) {
-	for _, c := range e.Elements() {
-		if len(c.Elements()) > 0 {
-			r.flattenUserData(c)
+func (r *Record) flattenUserData(e *Element, seen map[string]int, depth int) {
+	for _, n := range e.Content {
+		c := n.Element
+		if c == nil {
+			continue
+		}
+		if hasChildElement(c) && depth < MaxDepth {
+			r.flattenUserData(c, seen, depth+1)
 			continue
 		}
 		name := c.Name
-		if _, dup := r.Get(name); dup {
-			for i := 1; ; i++ {
-				n := name + "[" + strconv.Itoa(i) + "]"
-				if _, dup := r.Get(n); !dup {
-					name = n
-					break
-				}
-			}
+		if k := seen[c.Name]; k > 0 {
+			name += "[" + strconv.Itoa(k) + "]"
 		}
+		seen[c.Name]++
 		r.Data = append(r.Data, Field{Name: name, Value: c.Text()})
 	}
+}
+
+func hasChildElement(e *Element) bool {
+	for _, n := range e.Content {
+		if n.Element != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Get returns the named EventData or UserData value.

@@ -1,0 +1,264 @@
+package evtx_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/envhunt/envhunt/pkg/evtx"
+	"github.com/envhunt/envhunt/pkg/evtx/evtxtest"
+)
+
+var fixtureTime = time.Date(2024, 5, 6, 7, 8, 9, 123456700, time.UTC)
+
+func fixtureRecords(n int) []evtxtest.Record {
+	var out []evtxtest.Record
+	for i := 0; i < n; i++ {
+		out = append(out, evtxtest.Record{
+			Provider: "Microsoft-Windows-Sysmon", EventID: 13, Time: fixtureTime.Add(time.Duration(i) * time.Second),
+			RecordID: uint64(100 + i), ProcessID: 2044, Channel: "Microsoft-Windows-Sysmon/Operational", Computer: "WS01",
+			UserSID: evtxtest.SID(1, 5, 18),
+			Data: []evtxtest.Data{
+				{Name: "EventType", Value: "SetValue"},
+				{Name: "TargetObject", Value: fmt.Sprintf(`HKU\S-1-5-21-1-2-3-1001\Environment\V%d`, i)},
+				{Name: "Details", Value: `C:\Users\Public\<bin>&"x"`},
+				{Name: "ProcessId", Value: uint32(4242)},
+				{Name: "LogonId", Value: uint64(0x3e7)},
+				{Name: "Initiated", Value: true},
+				{Name: "ProcessGuid", Value: [16]byte{0x96, 0x3d, 0x7f, 0x74, 0x01, 0x02, 0x03, 0x04, 0xa1, 0xa2, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6}},
+				{Name: "Hashes", Value: []string{"SHA1=AA", "MD5=BB"}},
+				{Name: "Missing", Value: nil},
+			},
+		})
+	}
+	return out
+}
+
+func readBytes(t *testing.T, data []byte) ([]*evtx.Record, []error) {
+	t.Helper()
+	f, err := evtx.NewReader(bytes.NewReader(data), int64(len(data)), "fixture.evtx")
+	if err != nil {
+		return nil, []error{err}
+	}
+	var recs []*evtx.Record
+	var errs []error
+	for r, err := range f.Records(context.Background()) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		recs = append(recs, r)
+	}
+	return recs, errs
+}
+
+func TestReader_GeneratedLogRendersEveryValueType(t *testing.T) {
+	recs, errs := readBytes(t, evtxtest.File(fixtureRecords(3), 0))
+	if len(errs) != 0 || len(recs) != 3 {
+		t.Fatalf("%d records, anomalies %v", len(recs), errs)
+	}
+	r := recs[1]
+	s := r.System
+	if s.ProviderName != "Microsoft-Windows-Sysmon" || s.EventID != 13 || s.EventRecordID != 101 || s.ProcessID != 2044 ||
+		s.Channel != "Microsoft-Windows-Sysmon/Operational" || s.Computer != "WS01" || s.UserID != "S-1-5-18" ||
+		!s.TimeCreated.Equal(fixtureTime.Add(time.Second)) || r.Identifier != 101 {
+		t.Errorf("System = %+v", s)
+	}
+	want := map[string]string{
+		"EventType":    "SetValue",
+		"TargetObject": `HKU\S-1-5-21-1-2-3-1001\Environment\V1`,
+		"Details":      `C:\Users\Public\<bin>&"x"`,
+		"ProcessId":    "4242",
+		"LogonId":      "0x3e7",
+		"Initiated":    "true",
+		"ProcessGuid":  "{747F3D96-0201-0403-A1A2-B1B2B3B4B5B6}",
+		"Hashes":       "SHA1=AA, MD5=BB",
+		"Missing":      "",
+	}
+	for _, f := range r.Data {
+		if f.Value.String() != want[f.Name] {
+			t.Errorf("%s = %q, want %q", f.Name, f.Value.String(), want[f.Name])
+		}
+		delete(want, f.Name)
+	}
+	if len(want) != 0 {
+		t.Errorf("fields missing: %v", want)
+	}
+	xml := r.XML()
+	for _, frag := range []string{
+		`<TimeCreated SystemTime="2024-05-06T07:08:10.1234567Z"/>`,
+		`<Data Name="Details">C:\Users\Public\&lt;bin&gt;&amp;"x"</Data>`,
+		`<Data Name="Hashes">SHA1=AA</Data>`, `<Data Name="Hashes">MD5=BB</Data>`,
+		`<Data Name="Missing"/>`,
+		`<Security UserID="S-1-5-18"/>`,
+	} {
+		if !strings.Contains(xml, frag) {
+			t.Errorf("XML lacks %s:\n%s", frag, xml)
+		}
+	}
+}
+
+func TestReader_NullOptionalAttributeIsOmitted(t *testing.T) {
+	recs := fixtureRecords(1)
+	recs[0].UserSID = nil
+	got, errs := readBytes(t, evtxtest.File(recs, 0))
+	if len(errs) != 0 || len(got) != 1 {
+		t.Fatalf("anomalies %v", errs)
+	}
+	if !strings.Contains(got[0].XML(), "<Security/>") || got[0].System.UserID != "" {
+		t.Errorf("NULL UserID rendered:\n%s", got[0].XML())
+	}
+}
+
+func TestReader_BadChunkChecksumIsReportedAndRecordsStillRead(t *testing.T) {
+	data := evtxtest.File(fixtureRecords(2), 0)
+	data[4096+124] ^= 0xff // chunk header checksum
+	data[4096+52] ^= 0xff  // event records checksum
+	recs, errs := readBytes(t, data)
+	if len(recs) != 2 {
+		t.Errorf("%d records, want 2", len(recs))
+	}
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "header checksum") || !strings.Contains(errs[1].Error(), "records checksum") {
+		t.Errorf("anomalies %v", errs)
+	}
+	var fe *evtx.FormatError
+	if !errors.As(errs[0], &fe) || fe.Offset != 4096+124 || fe.File != "fixture.evtx" {
+		t.Errorf("anomaly does not point at the checksum: %#v", errs[0])
+	}
+}
+
+func TestReader_BadFileHeaderChecksumIsReported(t *testing.T) {
+	data := evtxtest.File(fixtureRecords(1), 0)
+	data[42] = 9 // number of chunks, under the header checksum
+	recs, errs := readBytes(t, data)
+	if len(recs) != 1 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "file header checksum") {
+		t.Errorf("%d records, anomalies %v", len(recs), errs)
+	}
+}
+
+func TestReader_BrokenRecordSkipsToNextChunk(t *testing.T) {
+	data := evtxtest.File(fixtureRecords(6), 3)
+	// Break the second record of the first chunk: its size no longer matches
+	// the copy at its end.
+	first := 4096 + 512
+	size := int(binary.LittleEndian.Uint32(data[first+4:]))
+	binary.LittleEndian.PutUint32(data[first+size+4:], 0x7fff)
+	recs, errs := readBytes(t, data)
+	var ids []uint64
+	for _, r := range recs {
+		ids = append(ids, r.System.EventRecordID)
+	}
+	if fmt.Sprint(ids) != "[100 103 104 105]" {
+		t.Errorf("records %v, want the first and the whole second chunk", ids)
+	}
+	found := false
+	for _, e := range errs {
+		found = found || strings.Contains(e.Error(), "does not fit")
+	}
+	if !found {
+		t.Errorf("no anomaly for the broken record: %v", errs)
+	}
+}
+
+func TestReader_TruncatedFileGivesRecordsBeforeTheCut(t *testing.T) {
+	data := evtxtest.File(fixtureRecords(6), 3)
+	cut := data[:4096+65536+700]
+	recs, errs := readBytes(t, cut)
+	if len(recs) < 3 || len(errs) == 0 {
+		t.Errorf("%d records, anomalies %v", len(recs), errs)
+	}
+}
+
+func TestReader_NotEVTXIsAnError(t *testing.T) {
+	for _, data := range [][]byte{nil, []byte("short"), bytes.Repeat([]byte("MZ"), 5000)} {
+		_, errs := readBytes(t, data)
+		var fe *evtx.FormatError
+		if len(errs) != 1 || !errors.As(errs[0], &fe) {
+			t.Errorf("%d bytes: %v", len(data), errs)
+		}
+	}
+}
+
+func TestReader_SelfReferencingTemplateEnds(t *testing.T) {
+	data := evtxtest.File(fixtureRecords(1), 0)
+	// Make the inline template's first element a template instance whose
+	// definition is the template itself.
+	chunk := data[4096:]
+	rec := 512
+	defOff := int(binary.LittleEndian.Uint32(chunk[rec+24+10:]))
+	body := defOff + 24 + 4 // after the definition's fragment header
+	copy(chunk[body:], []byte{0x0c, 0x01, 0, 0, 0, 0})
+	binary.LittleEndian.PutUint32(chunk[body+6:], uint32(defOff))
+	done := make(chan struct{})
+	go func() {
+		readBytes(t, data)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading a self-referencing template did not end")
+	}
+}
+
+func TestReader_CancelledContextStops(t *testing.T) {
+	data := evtxtest.File(fixtureRecords(4), 2)
+	f, _ := evtx.NewReader(bytes.NewReader(data), int64(len(data)), "")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var last error
+	n := 0
+	for r, err := range f.Records(ctx) {
+		if r != nil {
+			n++
+		}
+		last = err
+	}
+	if !errors.Is(last, context.Canceled) || n != 0 {
+		t.Errorf("%d records, last error %v", n, last)
+	}
+}
+
+func TestReader_RandomDamageNeverPanics(t *testing.T) {
+	base := evtxtest.File(fixtureRecords(5), 0)
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 300; i++ {
+		data := bytes.Clone(base)
+		for j := 0; j < 1+rng.Intn(8); j++ {
+			data[4096+rng.Intn(2048)] = byte(rng.Intn(256))
+		}
+		recs, _ := readBytes(t, data)
+		for _, r := range recs {
+			_ = r.XML()
+		}
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	f.Add(evtxtest.File(fixtureRecords(2), 0)[:4096+4096])
+	f.Add(evtxtest.File(fixtureRecords(1), 0))
+	one := evtxtest.File(fixtureRecords(1), 0)
+	f.Add(one[:len(one)-65536+1500])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := evtx.NewReader(bytes.NewReader(data), int64(len(data)), "fuzz")
+		if err != nil {
+			return
+		}
+		for r, err := range file.Records(context.Background()) {
+			if err != nil {
+				continue
+			}
+			_ = r.XML()
+			for _, d := range r.Data {
+				_ = d.Value.String()
+				_ = d.Value.Strings()
+			}
+		}
+	})
+}
