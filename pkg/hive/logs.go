@@ -28,6 +28,19 @@ type LogReport struct {
 	Pages    int    // dirty pages (old format: 512-byte sectors) written into the image
 	Sequence uint32 // the hive's sequence number after this log (0 when not applied)
 	Reason   string // why the log was not applied, or why its replay stopped early; "" when applied in full
+
+	// AppliedEntries lists the applied entries in order (one for an
+	// old-format log: its dirty vector).
+	AppliedEntries []LogEntryReport
+}
+
+// LogEntryReport describes one applied log entry.
+type LogEntryReport struct {
+	Offset       int64  // offset of the entry in the log file (0x200, the dirty vector, for the old format)
+	Sequence     uint32 // the hive's sequence number after the entry
+	Pages        int    // dirty pages written (old format: 512-byte sectors)
+	HiveBinsSize uint32 // hive bins size after the entry
+	Flags        uint32 // the entry's flags (bit 0 is carried to the base block)
 }
 
 // ReplayStep identifies one applied log entry, for replay observers.
@@ -371,6 +384,9 @@ func (r *replayer) applyNew(c *logCand) bool {
 		c.rep.Entries++
 		c.rep.Pages += len(e.DirtyPages)
 		c.rep.Sequence = e.Sequence
+		c.rep.AppliedEntries = append(c.rep.AppliedEntries, LogEntryReport{
+			Offset: e.Offset, Sequence: e.Sequence, Pages: len(e.DirtyPages), HiveBinsSize: e.HiveBinsSize, Flags: e.Flags,
+		})
 		if r.observe != nil {
 			if err := r.observe(ReplayStep{Log: c.in.name, Entry: c.rep.Entries - 1, Sequence: e.Sequence}, r.img); err != nil {
 				r.err = err
@@ -464,6 +480,9 @@ func (r *replayer) applyOld(c *logCand) {
 	c.rep.Entries = 1
 	c.rep.Pages = len(d.sectors)
 	c.rep.Sequence = seq
+	c.rep.AppliedEntries = []LogEntryReport{{
+		Offset: logBaseBlockSize, Sequence: seq, Pages: len(d.sectors), HiveBinsSize: c.bb.HiveBinsSize, Flags: c.bb.Flags,
+	}}
 	if r.observe != nil {
 		if err := r.observe(ReplayStep{Log: c.in.name, Entry: 0, Sequence: seq}, r.img); err != nil {
 			r.err = err

@@ -221,6 +221,13 @@ func logCheckReports(t *testing.T, reports []LogReport, want map[string]logWantR
 	for _, r := range reports {
 		ne += r.Entries
 		np += r.Pages
+		pages := 0
+		for _, e := range r.AppliedEntries {
+			pages += e.Pages
+		}
+		if len(r.AppliedEntries) != r.Entries || pages != r.Pages {
+			t.Errorf("%s: %d entries / %d pages listed, report says %d / %d", r.File, len(r.AppliedEntries), pages, r.Entries, r.Pages)
+		}
 		w, ok := want[r.File]
 		if !ok {
 			t.Errorf("unexpected report %+v", r)

@@ -174,6 +174,13 @@ func TestReplay_AppliesEntriesAndFixesBaseBlock(t *testing.T) {
 	if !r.Applied || r.Format != LogFormatNew || r.Entries != 2 || r.Pages != 3 || r.Sequence != 11 || r.Reason != "" {
 		t.Fatalf("report %+v, want applied, 2 entries, 3 pages, sequence 11, no reason", r)
 	}
+	wantEntries := []LogEntryReport{
+		{Offset: 0x200, Sequence: 10, Pages: 1, HiveBinsSize: rtBins},
+		{Offset: 0x200 + 0x1200, Sequence: 11, Pages: 2, HiveBinsSize: rtBins, Flags: 1},
+	}
+	if len(r.AppliedEntries) != 2 || r.AppliedEntries[0] != wantEntries[0] || r.AppliedEntries[1] != wantEntries[1] {
+		t.Errorf("applied entries %+v, want %+v", r.AppliedEntries, wantEntries)
+	}
 	if !isFilled(rtPageAt(img, 0x1000), 3) || !isFilled(rtPageAt(img, 0x2000), 2) || !isFilled(rtPageAt(img, 0x3000), 0xAA) {
 		t.Error("pages not applied in entry order, or an untouched page changed")
 	}
