@@ -361,3 +361,51 @@ func BenchmarkReplay_SYSTEM_B(b *testing.B) {
 		}
 	}
 }
+
+// Through Open: the logs are found beside the hive although their names
+// differ in case (transactions_ntuser.dat.log1 beside
+// transactions_NTUSER.DAT), replayed entry by entry, and reported.
+func TestOpen_ReplaysDiscoveredLogsEntryByEntry(t *testing.T) {
+	path := testcorpus.Path(t, "hives", "regipy", "transactions_NTUSER.DAT")
+	var seqs []uint32
+	h, err := Open(path, WithReplayObserver(func(s ReplayStep, v *Hive) error {
+		if filepath.Base(s.Log) != "transactions_ntuser.dat.log1" || s.Entry != len(seqs) {
+			t.Errorf("step %+v out of order", s)
+		}
+		seqs = append(seqs, s.Sequence)
+		if _, err := v.Root(); err != nil {
+			t.Errorf("step %+v: view has no root: %v", s, err)
+		}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.Recovered() {
+		t.Fatalf("not recovered: %+v", h.Logs())
+	}
+	// EXPECTED.md §2: 23 entries from log1; log2 (sequence 562) is stale.
+	if len(seqs) != 23 {
+		t.Fatalf("observer saw %d entries, want 23", len(seqs))
+	}
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] != seqs[i-1]+1 {
+			t.Fatalf("sequences %v do not go up by one", seqs)
+		}
+	}
+	logs := h.Logs()
+	if len(logs) != 2 {
+		t.Fatalf("logs %+v, want log1 and log2", logs)
+	}
+	byName := map[string]LogReport{}
+	for _, l := range logs {
+		byName[filepath.Base(l.File)] = l
+	}
+	l1, l2 := byName["transactions_ntuser.dat.log1"], byName["transactions_ntuser.dat.log2"]
+	if !l1.Applied || l1.Entries != 23 || l1.Pages != 132 || l1.Sequence != seqs[len(seqs)-1] {
+		t.Errorf("log1 report %+v, want 23 entries / 132 pages to sequence %d", l1, seqs[len(seqs)-1])
+	}
+	if l2.Applied || !strings.Contains(l2.Reason, "562") {
+		t.Errorf("log2 report %+v, want not applied, naming its stale sequence 562", l2)
+	}
+}
