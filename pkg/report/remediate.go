@@ -458,7 +458,7 @@ func (p *PowerShellWriter) load(hive string) string {
 		p.comment("warning: ", "the hive path holds bytes that are not text")
 	}
 	p.line("& reg.exe load " + "'HKU\\" + m + "' " + file)
-	p.line("if ($LASTEXITCODE -ne 0) { throw ('reg load failed: ' + " + file + ") }")
+	p.line("if ($LASTEXITCODE -ne 0) { throw 'reg load failed: see the line above' }")
 	return m
 }
 

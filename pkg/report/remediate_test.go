@@ -214,33 +214,7 @@ func TestPowerShellWriter_HostileEvidenceStaysData(t *testing.T) {
 	if strings.Contains(out, "HKCU:") || strings.Contains(out, "HKEY_CURRENT_USER") {
 		t.Error("script targets the current user's hive")
 	}
-	lines := strings.Split(strings.TrimSuffix(out, "\r\n"), "\r\n")
-	for n, l := range lines {
-		if strings.ContainsAny(l, "\r\n") {
-			t.Fatalf("line %d holds a bare CR or LF", n)
-		}
-		if strings.HasPrefix(l, "#") {
-			continue
-		}
-		// Evaluate every quoted expression (so none is malformed) and
-		// replace it by Q; what is left must be one of our templates.
-		shape := quotedExpr.ReplaceAllStringFunc(l, func(q string) string {
-			if _, rest := evalPowerShellString(t, q); rest != "" {
-				t.Fatalf("line %d: malformed quoted expression %q", n, q)
-			}
-			return "Q"
-		})
-		ok := false
-		for _, re := range codeLines {
-			if re.MatchString(shape) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			t.Errorf("line %d is not a known step (evidence may have become code):\n%s\nshape: %s", n, l, shape)
-		}
-	}
+	checkScript(t, out)
 	// The data of each hostile restore is exactly the hostile string.
 	for _, h := range hostile {
 		q, exact := PowerShellString(h)

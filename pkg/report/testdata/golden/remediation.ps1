@@ -67,7 +67,7 @@ Set-ItemProperty -LiteralPath 'Registry::HKEY_LOCAL_MACHINE\SYSTEM\CurrentContro
 # The user's SID is not known: load a WORKING COPY of the user's hive (never the
 # evidence itself) and change that. Edit the path to the copy on this machine.
 & reg.exe load 'HKU\envhunt_1' '/cases/loose/NTUSER.DAT'
-if ($LASTEXITCODE -ne 0) { throw ('reg load failed: ' + '/cases/loose/NTUSER.DAT') }
+if ($LASTEXITCODE -ne 0) { throw 'reg load failed: see the line above' }
 Remove-ItemProperty -LiteralPath 'Registry::HKEY_USERS\envhunt_1\Environment' -Name 'COR_PROFILER' -WhatIf:$DryRun
 
 # --- finding 8: [low] Suspicious TEMP
