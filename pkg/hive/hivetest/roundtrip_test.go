@@ -133,6 +133,12 @@ func TestBuild_RoundTripThroughHiveReader(t *testing.T) {
 			if keys != 5007 {
 				t.Errorf("walk saw %d keys, want 5007", keys)
 			}
+			// Lookups by name (the reader compares case-insensitively).
+			for _, p := range []string{"Environment", "ENVIRONMENT", "Latin1-Café-ÿ", "UTF16-Ключ-鍵", `many\SUB04999`, `Many\sub00000`, "ascii-forced-UTF16"} {
+				if _, err := h.OpenKey(p); err != nil {
+					t.Errorf("OpenKey(%q): %v", p, err)
+				}
+			}
 		})
 	}
 }
