@@ -207,7 +207,11 @@ func load(name string, data []byte, o *options) (*Hive, error) {
 	if bbErr != nil && !h.recovered {
 		var fe *FormatError
 		if errors.As(bbErr, &fe) {
-			return nil, bbErr
+			named := *fe
+			if named.File == "" {
+				named.File = name
+			}
+			return nil, &named
 		}
 		return nil, &FormatError{File: name, Offset: -1, Msg: bbErr.Error()}
 	}
