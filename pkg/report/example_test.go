@@ -1,6 +1,8 @@
 package report_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"time"
 
@@ -55,4 +57,40 @@ func ExampleTextWriter() {
 	//           value  UserInitMprLogonScript = C:\Users\Public\x.bat\u202e
 	//
 	// 1 finding: 1 high
+}
+
+// A timeline from two sources, merged in time order and written as a Sleuth
+// Kit bodyfile for mactime. A source only has to implement Rows.
+func ExampleSortTimeline() {
+	t0 := time.Date(2024, 3, 5, 10, 11, 12, 123456700, time.UTC)
+	registry := report.TimelineFunc(func(ctx context.Context, emit func(report.TimelineRow) error) error {
+		return emit(report.TimelineRow{Time: t0, Source: "registry", Kind: "key_last_write", Host: "WS01",
+			Key: `HKU\S-1-5-21-1-2-3-1001\Environment`, Description: "key last written"})
+	})
+	trace := report.TimelineFunc(func(ctx context.Context, emit func(report.TimelineRow) error) error {
+		return emit(report.TimelineRow{Time: t0.Add(-time.Second), Source: "etw", Kind: "SetValue", Host: "WS01",
+			Key: `HKU\S-1-5-21-1-2-3-1001\Environment\Path`, Description: "reg.exe wrote Path|with a pipe"})
+	})
+	w, _ := report.NewTimelineWriter(report.FormatBodyfile, os.Stdout)
+	report.SortTimeline(context.Background(), []report.TimelineSource{registry, trace}, report.TimelineFilter{}, w.WriteRow)
+	w.Close()
+	// Output:
+	// 0|2024-03-05T10:11:11.1234567Z [etw:SetValue] HKU\S-1-5-21-1-2-3-1001\Environment\Path: reg.exe wrote Path\x7cwith a pipe (host WS01)|0|0|0|0|0|1709633471|1709633471|1709633471|1709633471
+	// 0|2024-03-05T10:11:12.1234567Z [registry:key_last_write] HKU\S-1-5-21-1-2-3-1001\Environment: key last written (host WS01)|0|0|0|0|0|1709633472|1709633472|1709633472|1709633472
+}
+
+// A remediation step for a value planted by an attacker: the name and data
+// from the evidence are quoted so they stay data.
+func ExamplePowerShellWriter() {
+	f := &report.Finding{
+		Title: "Logon script in the user's Environment", Level: report.LevelHigh, Pattern: "persistence",
+		UserSID: "S-1-5-21-1-2-3-1001", Key: `HKU\S-1-5-21-1-2-3-1001\Environment`,
+		Value: "UserInitMprLogonScript", Data: "x.bat'; Remove-Item C:\\ -Recurse #",
+	}
+	fmt.Println(report.DefaultActions(f)[0].Kind)
+	q, _ := report.PowerShellString(f.Data)
+	fmt.Println(q)
+	// Output:
+	// delete_value
+	// 'x.bat''; Remove-Item C:\ -Recurse #'
 }

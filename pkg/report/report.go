@@ -105,8 +105,13 @@ func (l Level) AtLeast(min Level) bool { return l >= min }
 // MarshalText implements encoding.TextMarshaler.
 func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
 
-// UnmarshalText implements encoding.TextUnmarshaler.
+// UnmarshalText implements encoding.TextUnmarshaler. It accepts what
+// MarshalText writes, including "unknown" for the zero Level.
 func (l *Level) UnmarshalText(b []byte) error {
+	if s := string(b); s == "unknown" || s == "" {
+		*l = 0
+		return nil
+	}
 	v, err := ParseLevel(string(b))
 	if err != nil {
 		return err

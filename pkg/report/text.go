@@ -147,6 +147,7 @@ func (t *TextWriter) WriteFinding(f *Finding) error {
 	if !f.Time.IsZero() && !f.Time.Equal(f.LastWrite) {
 		line("time", wintime.Format(f.Time))
 	}
+	line("by", processText(f))
 	src := SafeTerminal(f.Source)
 	if f.Recovered {
 		src += " (recovered from transaction logs)"
@@ -155,6 +156,36 @@ func (t *TextWriter) WriteFinding(f *Finding) error {
 	line("why", SafeTerminal(f.Explain))
 	line("fix", SafeTerminal(f.Remediation))
 	return t.err
+}
+
+// processText describes the process behind a finding from its event's
+// process fields (traces and event logs): "C:\Windows\System32\reg.exe
+// (pid 4242): reg add ...". Empty for hive state, which has no process.
+func processText(f *Finding) string {
+	if f.Event == nil {
+		return ""
+	}
+	get := func(k string) string {
+		v, ok := f.Event.Get(k)
+		if !ok {
+			return ""
+		}
+		return SafeTerminal(CellText(v))
+	}
+	s := get("Image")
+	if pid := get("ProcessId"); pid != "" {
+		if s == "" {
+			s = "process"
+		}
+		s += " (pid " + pid + ")"
+	}
+	if cmd := get("CommandLine"); cmd != "" {
+		if s != "" {
+			s += ": "
+		}
+		s += cmd
+	}
+	return s
 }
 
 // Flush writes buffered text to the underlying writer.

@@ -1,0 +1,145 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"github.com/envhunt/envhunt/pkg/event"
+)
+
+func TestJSONLWriter_RawBytesOfLoneSurrogateName(t *testing.T) {
+	// A UTF-16 decoder that follows Go's rules turns a lone surrogate into
+	// U+FFFD; the finding carries the original UTF-16LE bytes in Raw.
+	units := []uint16{'P', 'a', 't', 'h', 0xD800}
+	raw := make([]byte, 0, 2*len(units))
+	for _, u := range units {
+		raw = append(raw, byte(u), byte(u>>8))
+	}
+	f := &Finding{Level: LevelLow, Value: string(utf16.Decode(units)), Raw: map[string][]byte{"value": raw}}
+	b, _ := f.MarshalJSON()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["value"] != "Path\uFFFD" || m["value_raw"] != "500061007400680000d8" {
+		t.Errorf("value %q value_raw %q", m["value"], m["value_raw"])
+	}
+	if _, ok := m["data_raw"]; ok {
+		t.Error("data_raw written for valid data")
+	}
+}
+
+func TestFindingFromEvent_TakesEvidenceFields(t *testing.T) {
+	lw := time.Date(2024, 3, 5, 10, 11, 12, 0, time.UTC)
+	at := lw.Add(time.Hour)
+	e := event.New(event.RegistrySet, at).
+		Set("TargetObject", `HKU\S-1-5-21-1\Environment\Path`).
+		Set("KeyPath", `HKU\S-1-5-21-1\Environment`).
+		Set("ValueName", "Path").
+		Set("Details", "ignored when Data is set").
+		Set("Data", []string{"a", "b"}).
+		Set("LastWrite", lw).
+		Set("Recovered", true).
+		Set("UserSid", "S-1-5-21-1").
+		Set("User", `CORP\alice`)
+	e.Source = event.Source{Host: "WS01", File: "/x/NTUSER.DAT", Offset: 10}
+	f := FindingFromEvent(e)
+	if f.Host != "WS01" || f.Source != "/x/NTUSER.DAT" || f.Key != `HKU\S-1-5-21-1\Environment` || f.Value != "Path" ||
+		f.Data != "a\nb" || !f.LastWrite.Equal(lw) || !f.Time.Equal(at) || !f.Recovered || f.UserSID != "S-1-5-21-1" ||
+		f.User != `CORP\alice` || f.Event != e.Fields {
+		t.Errorf("finding %+v", f)
+	}
+	// Without an event time, the key's last write is the finding's time.
+	e.Time = time.Time{}
+	if f := FindingFromEvent(e); !f.Time.Equal(lw) {
+		t.Errorf("time %v, want the last write", f.Time)
+	}
+}
+
+func TestMarshalValue_BoundsNesting(t *testing.T) {
+	var v any = "leaf"
+	for range MaxDepth + 10 {
+		v = []any{v}
+	}
+	if !json.Valid(MarshalValue(v)) {
+		t.Error("deeply nested value gives invalid JSON")
+	}
+	if !bytes.Contains(MarshalValue(v), []byte("nested too deep")) {
+		t.Error("nesting not bounded")
+	}
+}
+
+func BenchmarkJSONLWriter(b *testing.B) {
+	fs := sampleFindings()
+	var buf bytes.Buffer
+	w := NewJSONLWriter(&buf)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		w.WriteFinding(fs[i%len(fs)])
+		if buf.Len() > 1<<20 {
+			w.Flush()
+			buf.Reset()
+		}
+	}
+}
+
+func BenchmarkTextWriter(b *testing.B) {
+	fs := sampleFindings()
+	var buf bytes.Buffer
+	w := NewTextWriter(&buf, TextOptions{})
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		w.WriteFinding(fs[i%len(fs)])
+		if buf.Len() > 1<<20 {
+			w.Flush()
+			buf.Reset()
+		}
+	}
+}
+
+func BenchmarkSafeTerminal_PlainASCII(b *testing.B) {
+	s := `HKU\S-1-5-21-1-2-3-1001\Environment\Path`
+	for b.Loop() {
+		SafeTerminal(s)
+	}
+}
+
+func BenchmarkEventJSONL(b *testing.B) {
+	evs := sampleEvents()
+	var buf bytes.Buffer
+	w, _ := NewEventWriter(FormatJSONL, &buf, EventOptions{})
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		w.WriteEvent(evs[i%len(evs)])
+		if buf.Len() > 1<<20 {
+			w.Flush()
+			buf.Reset()
+		}
+	}
+}
+
+func TestTextWriter_ShowsTheWritingProcess(t *testing.T) {
+	f := sampleFindings()[0]
+	f.Event = f.Event.Copy().Set("Image", `C:\Windows\System32\reg.exe`).Set("ProcessId", int64(4242)).
+		Set("CommandLine", "reg add HKCU\\Environment /v GOROOT\x1b[8m")
+	var buf bytes.Buffer
+	w := NewTextWriter(&buf, TextOptions{NoSummary: true})
+	w.WriteFinding(f)
+	w.Close()
+	want := `          by     C:\Windows\System32\reg.exe (pid 4242): reg add HKCU\Environment /v GOROOT\x1b[8m` + "\n"
+	if !bytes.Contains(buf.Bytes(), []byte(want)) {
+		t.Errorf("no process line in\n%s", buf.String())
+	}
+}
+
+func TestLevel_ZeroRoundTrips(t *testing.T) {
+	var f Finding
+	b, _ := f.MarshalJSON()
+	var g Finding
+	if err := json.Unmarshal(b, &g); err != nil || g.Level != 0 {
+		t.Errorf("zero level: %v %v", g.Level, err)
+	}
+}
