@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/envhunt/envhunt/pkg/evtx/evtxtest"
+)
+
+// evtxFixture writes a small Sysmon-like log with hostile values and
+// returns its path.
+func evtxFixture(t *testing.T, mutate func([]byte)) string {
+	t.Helper()
+	at := time.Date(2024, 5, 6, 7, 8, 9, 123456700, time.UTC)
+	recs := []evtxtest.Record{
+		{Provider: "Microsoft-Windows-Sysmon", EventID: 13, Time: at, RecordID: 7, ProcessID: 2044,
+			Channel: "Microsoft-Windows-Sysmon/Operational", Computer: "=HYPERLINK(\"http://x\")", UserSID: evtxtest.SID(1, 5, 18),
+			Data: []evtxtest.Data{
+				{Name: "EventType", Value: "SetValue"},
+				{Name: "TargetObject", Value: `HKU\S-1-5-21-1-2-3-1001\Environment\Path`},
+				{Name: "Details", Value: "red\x1b[31m\ttab\r\nnewline"},
+				{Name: "ProcessId", Value: uint32(4242)},
+				{Name: "Hashes", Value: []string{"SHA1=AA", "MD5=BB"}},
+			}},
+		{Provider: "Microsoft-Windows-Sysmon", EventID: 1, Time: at.Add(time.Second), RecordID: 8, ProcessID: 2044,
+			Channel: "Microsoft-Windows-Sysmon/Operational", Computer: "WS01",
+			Data: []evtxtest.Data{
+				{Name: "Image", Value: `C:\Windows\System32\setx.exe`},
+				{Name: "CommandLine", Value: `setx GOPATH C:\Users\Public\go`},
+			}},
+		{Provider: "Microsoft-Windows-Security-Auditing", EventID: 4688, Time: at.Add(2 * time.Second), RecordID: 9,
+			Channel: "Security", Computer: "WS01",
+			Data: []evtxtest.Data{{Name: "NewProcessName", Value: `C:\Windows\System32\reg.exe`}}},
+	}
+	data := evtxtest.File(recs, 0)
+	if mutate != nil {
+		mutate(data)
+	}
+	p := filepath.Join(t.TempDir(), "Sysmon.evtx")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func evtxGolden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", "golden", name)
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s:\n got:\n%s\nwant:\n%s", p, got, want)
+	}
+}
+
+func TestEvtx_OutputFormatsMatchGoldenFiles(t *testing.T) {
+	path := evtxFixture(t, nil)
+	for _, format := range []string{"jsonl", "csv", "text"} {
+		t.Run(format, func(t *testing.T) {
+			out, stderr, code := runCLI(t, "evtx", "--format", format, path)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			out = strings.ReplaceAll(out, path, "Sysmon.evtx")
+			evtxGolden(t, "evtx."+format, out)
+		})
+	}
+}
+
+func TestEvtx_JSONLIsValidAndKeepsTypes(t *testing.T) {
+	out, _, _ := runCLI(t, "evtx", evtxFixture(t, nil))
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	data := rec["EventData"].(map[string]any)
+	if rec["EventID"] != float64(13) || rec["EventRecordID"] != float64(7) || data["ProcessId"] != float64(4242) ||
+		data["Details"] != "red\x1b[31m\ttab\r\nnewline" || len(data["Hashes"].([]any)) != 2 || rec["TimeCreated"] != "2024-05-06T07:08:09.1234567Z" {
+		t.Errorf("record: %v", rec)
+	}
+}
+
+func TestEvtx_FiltersByIDAndProvider(t *testing.T) {
+	path := evtxFixture(t, nil)
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--id", "13"}, 1},
+		{[]string{"--id", "1,4688"}, 2},
+		{[]string{"--provider", "microsoft-windows-sysmon"}, 2},
+		{[]string{"--provider", "Microsoft-Windows-Sysmon", "--id", "4688"}, 0},
+	} {
+		out, _, code := runCLI(t, append(append([]string{"evtx"}, tc.args...), path)...)
+		if n := strings.Count(out, "\n"); code != exitOK || n != tc.want {
+			t.Errorf("%v: %d records (exit %d), want %d", tc.args, n, code, tc.want)
+		}
+	}
+}
+
+func TestEvtx_SummaryFields(t *testing.T) {
+	out, _, code := runCLI(t, "evtx", "--summary", evtxFixture(t, nil))
+	var s map[string]any
+	if err := json.Unmarshal([]byte(out), &s); err != nil || code != exitOK {
+		t.Fatalf("exit %d, %v: %s", code, err, out)
+	}
+	for _, k := range []string{"file", "records", "chunks", "event_ids", "providers", "first", "last", "anomalies"} {
+		if _, ok := s[k]; !ok {
+			t.Errorf("summary lacks %q", k)
+		}
+	}
+	ids := s["event_ids"].(map[string]any)
+	if s["records"] != float64(3) || s["chunks"] != float64(1) || ids["13"] != float64(1) || ids["4688"] != float64(1) ||
+		s["first"] != "2024-05-06T07:08:09.1234567Z" || s["last"] != "2024-05-06T07:08:11.1234567Z" {
+		t.Errorf("summary %v", s)
+	}
+}
+
+func TestEvtx_DamagedLogIsPartial(t *testing.T) {
+	path := evtxFixture(t, func(b []byte) { b[4096+124] ^= 0xff })
+	out, stderr, code := runCLI(t, "evtx", "--summary", path)
+	if code != exitPartial || !strings.Contains(stderr, "checksum") || !strings.Contains(out, `"records":3`) {
+		t.Errorf("exit %d, stderr %q, out %s", code, stderr, out)
+	}
+}
+
+func TestEvtx_UnreadableInputIsUsageError(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "x.evtx")
+	os.WriteFile(bad, bytes.Repeat([]byte("garbage!"), 1000), 0o644)
+	_, stderr, code := runCLI(t, "evtx", bad, filepath.Join(t.TempDir(), "missing.evtx"))
+	if code != exitUsage || !strings.Contains(stderr, "not an EVTX file") || !strings.Contains(stderr, "missing.evtx") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	_, _, code = runCLI(t, "evtx")
+	if code != exitUsage {
+		t.Errorf("no files: exit %d", code)
+	}
+	// One good file and one bad: the good one is read, the exit says partial.
+	_, _, code = runCLI(t, "evtx", "--summary", evtxFixture(t, nil), bad)
+	if code != exitPartial {
+		t.Errorf("mixed input: exit %d", code)
+	}
+}
