@@ -40,6 +40,20 @@ var analyzers = []analyzer{
 			return analyze.ServiceEvents(ctx, hc.machine, hc.files[hc.machine.System], f, emit)
 		},
 	},
+	{
+		name:       "environment",
+		categories: []event.Category{event.EnvPath, event.EnvVar},
+		run: func(ctx context.Context, hc *hostContext, f analyze.Filter, emit analyze.Emit) error {
+			return analyze.EnvEvents(ctx, hc.machine, hc.environment(), f, emit)
+		},
+	},
+	{
+		name:       "profiles",
+		categories: []event.Category{event.UserProfile},
+		run: func(ctx context.Context, hc *hostContext, f analyze.Filter, emit analyze.Emit) error {
+			return analyze.ProfileEvents(ctx, hc.machine, hc.files[hc.machine.Software], emit)
+		},
+	},
 }
 
 // categoryFilter wants every event of the given categories.

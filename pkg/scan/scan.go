@@ -14,12 +14,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/envhunt/envhunt/pkg/analyze"
+	"github.com/envhunt/envhunt/pkg/envmodel"
 	"github.com/envhunt/envhunt/pkg/event"
 	"github.com/envhunt/envhunt/pkg/evidence"
 	"github.com/envhunt/envhunt/pkg/hive"
@@ -52,6 +55,10 @@ type Options struct {
 	OnHost func(*HostSummary)
 	// HiveOptions are passed to every hive.Open (limits, for example).
 	HiveOptions []hive.Option
+	// Roots map Windows drives to complete file systems (a mounted image),
+	// so PATH checks can say "missing"; a collection's own volume folder is
+	// used as a partial one (present or unknown) without this.
+	Roots []envmodel.Volume
 }
 
 // Summary is what a scan read and found.
@@ -329,13 +336,60 @@ func baseName(p string) string {
 // hostContext is one host while it is read.
 type hostContext struct {
 	ev      *evidence.Host
+	opts    *Options
 	machine *winreg.Machine
 	files   map[*hive.Hive]string
 	sum     *HostSummary
+	env     []*envmodel.User // built on first use
+}
+
+// maxGoEnvFile bounds how much of a go env file is read.
+const maxGoEnvFile = 1 << 20
+
+// environment returns the effective environment of the host's users,
+// building it once.
+func (hc *hostContext) environment() []*envmodel.User {
+	if hc.env != nil {
+		return hc.env
+	}
+	opts := envmodel.Options{HiveFiles: hc.files, GoEnv: map[string][]byte{}}
+	var vols envmodel.Volumes
+	vols = append(vols, hc.opts.Roots...)
+	if hc.ev.Volume != "" {
+		vols = append(vols, envmodel.Volume{Drive: "C:", Dir: hc.ev.Volume})
+	}
+	if len(vols) > 0 {
+		opts.Files = vols
+	}
+	for _, f := range hc.ev.ByKind(evidence.KindGoEnv) {
+		if data, err := readBounded(f.Path, maxGoEnvFile); err == nil {
+			opts.GoEnv[strings.ToLower(f.Profile)] = data
+		} else {
+			hc.sum.Problems = append(hc.sum.Problems, err.Error())
+		}
+	}
+	hc.env = envmodel.Build(hc.machine, opts)
+	return hc.env
+}
+
+func readBounded(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes, not read", path, max)
+	}
+	return data, nil
 }
 
 func openHost(ctx context.Context, h *evidence.Host, opts Options) *hostContext {
-	hc := &hostContext{ev: h, files: map[*hive.Hive]string{}, sum: &HostSummary{Name: h.Name, Root: h.Root, Files: map[string]int{}}}
+	hc := &hostContext{ev: h, opts: &opts, files: map[*hive.Hive]string{}, sum: &HostSummary{Name: h.Name, Root: h.Root, Files: map[string]int{}}}
 	for _, p := range h.Problems {
 		hc.sum.Problems = append(hc.sum.Problems, p.Error())
 	}
@@ -393,6 +447,7 @@ func openHost(ctx context.Context, h *evidence.Host, opts Options) *hostContext 
 func (hc *hostContext) close() {
 	hc.machine = nil
 	hc.files = nil
+	hc.env = nil
 }
 
 // events runs every analyzer whose categories the filter can use.
