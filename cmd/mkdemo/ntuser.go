@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	ht "github.com/envhunt/envhunt/pkg/hive/hivetest"
 )
@@ -237,7 +238,37 @@ func writeBob(c *collection) error {
 	if err := c.write(userFile(bob), d.Primary); err != nil {
 		return err
 	}
-	return c.write(userFile(bob)+".LOG1", d.Log1)
+	if err := c.write(userFile(bob)+".LOG1", d.Log1); err != nil {
+		return err
+	}
+	// NTUSER.DAT.LOG2 is left from an earlier session (bob's first logons,
+	// when OneDrive was set up): its sequence number is below the primary's,
+	// so recovery must skip it.
+	first, err := bobFirstLogons()
+	if err != nil {
+		return err
+	}
+	return c.write(userFile(bob)+".LOG2", first)
+}
+
+// bobFirstLogons is the stale LOG2: one entry from bob's first days that
+// added OneDrive to his Environment, long since flushed to the primary.
+func bobFirstLogons() ([]byte, error) {
+	onDisk, _, _ := bobStates()
+	early := onDisk.Clone()
+	env := early.Path("Environment")
+	env.LastWrite = bob.created
+	env.Values = env.Values[:3] // Path, TEMP, TMP
+	early.Path(`Software\Microsoft`).Subkeys = early.Path(`Software\Microsoft`).Subkeys[:1]
+	withOneDrive := early.Clone()
+	env = withOneDrive.Path("Environment")
+	env.LastWrite = bob.created.Add(2 * time.Hour)
+	env.SetValue(ht.ExpandSZ("OneDrive", `C:\Users\bob\OneDrive`))
+	d, err := ht.BuildDirty(early, []*ht.Key{withOneDrive}, userFileName(bob), ht.WithSequence(61, 61), ht.WithLastWritten(bob.created))
+	if err != nil {
+		return nil, err
+	}
+	return d.Log1, nil
 }
 
 // carolHive is a clean profile: defaults only.
