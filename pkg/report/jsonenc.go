@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strconv"
 	"time"
@@ -67,6 +68,14 @@ func (o *jsonObject) field(k string, v any, depth int) {
 			o.value(raws, depth)
 		}
 		return
+	}
+	if rv := reflect.ValueOf(v); rv.IsValid() && rv.Kind() == reflect.String {
+		// A named string type (a category, an enum): same as a string, so
+		// its raw bytes are kept too.
+		if _, isStringer := v.(fmt.Stringer); !isStringer {
+			o.str(k, rv.String(), nil)
+			return
+		}
 	}
 	o.key(k)
 	o.value(v, depth)
@@ -188,6 +197,11 @@ func (o *jsonObject) value(v any, depth int) {
 		text, _ := RawText(x.Error())
 		o.buf = appendJSONString(o.buf, text)
 	default:
+		if rv := reflect.ValueOf(x); rv.Kind() == reflect.String {
+			text, _ := RawText(rv.String())
+			o.buf = appendJSONString(o.buf, text)
+			return
+		}
 		b, err := json.Marshal(x)
 		if err != nil || !json.Valid(b) {
 			text, _ := RawText(fmt.Sprint(x))

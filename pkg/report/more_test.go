@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -141,5 +142,33 @@ func TestLevel_ZeroRoundTrips(t *testing.T) {
 	var g Finding
 	if err := json.Unmarshal(b, &g); err != nil || g.Level != 0 {
 		t.Errorf("zero level: %v %v", g.Level, err)
+	}
+}
+
+func TestEventRowAndFindingRow(t *testing.T) {
+	at := time.Date(2024, 3, 5, 10, 11, 12, 0, time.UTC)
+	e := event.New(event.RegistrySet, at).Set("EventType", "SetValue").Set("TargetObject", `HKU\S-1\Environment\Path`).
+		Set("Details", `C:\evil`).Set("Image", `C:\Windows\System32\reg.exe`).Set("ProcessId", int64(7)).Set("UserSid", "S-1")
+	e.Source = event.Source{Host: "WS01", File: "t.etl", Offset: -1}
+	r := EventRow(e, "etw")
+	want := TimelineRow{Time: at, Source: "etw", Kind: "SetValue", Host: "WS01", User: "S-1", Key: `HKU\S-1\Environment\Path`,
+		Description: `C:\evil by C:\Windows\System32\reg.exe (pid 7)`, File: "t.etl"}
+	if r != want {
+		t.Errorf("EventRow = %+v, want %+v", r, want)
+	}
+	f := sampleFindings()[0]
+	var got []TimelineRow
+	FindingsTimeline([]*Finding{f}).Rows(context.Background(), func(r TimelineRow) error { got = append(got, r); return nil })
+	if len(got) != 1 || got[0].Source != "finding" || got[0].Kind != "high" || got[0].Key != f.Key+`\GOROOT` || got[0].User != `CORP\alice` {
+		t.Errorf("FindingRow = %+v", got)
+	}
+}
+
+type namedString string
+
+func TestJSON_NamedStringKeepsRawBytes(t *testing.T) {
+	b := MarshalValue(map[string]any{"c": namedString("bad\xff")})
+	if string(b) != "{\"c\":\"bad\ufffd\",\"c_raw\":\"626164ff\"}" {
+		t.Errorf("got %s", b)
 	}
 }
