@@ -26,7 +26,7 @@ type LogReport struct {
 	Applied  bool   // at least one entry (or the dirty vector) was written into the recovered image
 	Entries  int    // log entries applied (1 for an applied old-format log)
 	Pages    int    // dirty pages (old format: 512-byte sectors) written into the image
-	Sequence uint32 // the hive's sequence number after this log (0 when not applied)
+	Sequence uint32 // the hive's sequence number after this log, as written to the recovered base block (0 when not applied)
 	Reason   string // why the log was not applied, or why its replay stopped early; "" when applied in full
 
 	// AppliedEntries lists the applied entries in order (one for an
@@ -37,7 +37,7 @@ type LogReport struct {
 // LogEntryReport describes one applied log entry.
 type LogEntryReport struct {
 	Offset       int64  // offset of the entry in the log file (0x200, the dirty vector, for the old format)
-	Sequence     uint32 // the hive's sequence number after the entry
+	Sequence     uint32 // the entry's sequence number (old format: the log's)
 	Pages        int    // dirty pages written (old format: 512-byte sectors)
 	HiveBinsSize uint32 // hive bins size after the entry
 	Flags        uint32 // the entry's flags (bit 0 is carried to the base block)
@@ -47,7 +47,7 @@ type LogEntryReport struct {
 type ReplayStep struct {
 	Log      string // the log's path or name
 	Entry    int    // 0-based index of the entry within that log (always 0 for an old-format log)
-	Sequence uint32 // the hive's sequence number after the entry
+	Sequence uint32 // the entry's sequence number (the hive's becomes this plus one)
 }
 
 // logInput is one transaction log held in memory.
@@ -348,7 +348,7 @@ func (r *replayer) applyPair(a, b *logCand) {
 	case !r.haveLast:
 		second.rep.Reason = "not applied: no entry of the first log could be applied, so this log cannot continue it"
 	case second.bb.PrimarySeq != r.lastSeq+1:
-		second.rep.Reason = fmt.Sprintf("not applied: its sequence %d does not continue the first log (last entry applied: %d)", second.bb.PrimarySeq, r.lastSeq)
+		second.rep.Reason = fmt.Sprintf("not applied: its sequence %d does not continue the first log (last entry applied: %d, so %d was expected)", second.bb.PrimarySeq, r.lastSeq, r.lastSeq+1)
 	default:
 		r.applyNew(second)
 	}
@@ -383,7 +383,7 @@ func (r *replayer) applyNew(c *logCand) bool {
 		c.rep.Applied = true
 		c.rep.Entries++
 		c.rep.Pages += len(e.DirtyPages)
-		c.rep.Sequence = e.Sequence
+		c.rep.Sequence = e.Sequence + 1
 		c.rep.AppliedEntries = append(c.rep.AppliedEntries, LogEntryReport{
 			Offset: e.Offset, Sequence: e.Sequence, Pages: len(e.DirtyPages), HiveBinsSize: e.HiveBinsSize, Flags: e.Flags,
 		})
@@ -427,7 +427,10 @@ func (r *replayer) applyEntry(log []byte, e hvleEntry) {
 	// Only bit 0 (pending transactions) travels from the entry to the base block.
 	r.flags = r.flags&^1 | e.Flags&1
 	r.hbinsSize = e.HiveBinsSize
-	r.writeBaseBlock(e.Sequence)
+	// Entry N is the write that takes the hive from sequence N to N+1:
+	// Windows' own recovery of the corpus NewDirtyHive (last entry 5) carries
+	// 6/6. (yarp writes N.)
+	r.writeBaseBlock(e.Sequence + 1)
 }
 
 // adoptLogBaseBlock takes the fields a parser needs from the log's base block

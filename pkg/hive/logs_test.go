@@ -171,8 +171,8 @@ func TestReplay_AppliesEntriesAndFixesBaseBlock(t *testing.T) {
 	)
 	img, reports := rtReplay(t, primary, logInput{"p.LOG1", log})
 	r := reports[0]
-	if !r.Applied || r.Format != LogFormatNew || r.Entries != 2 || r.Pages != 3 || r.Sequence != 11 || r.Reason != "" {
-		t.Fatalf("report %+v, want applied, 2 entries, 3 pages, sequence 11, no reason", r)
+	if !r.Applied || r.Format != LogFormatNew || r.Entries != 2 || r.Pages != 3 || r.Sequence != 12 || r.Reason != "" {
+		t.Fatalf("report %+v, want applied, 2 entries, 3 pages, resulting sequence 12, no reason", r)
 	}
 	wantEntries := []LogEntryReport{
 		{Offset: 0x200, Sequence: 10, Pages: 1, HiveBinsSize: rtBins},
@@ -188,8 +188,8 @@ func TestReplay_AppliesEntriesAndFixesBaseBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bb.PrimarySeq != 11 || bb.SecondarySeq != 11 || !bb.ChecksumOK || bb.Dirty() || bb.Flags&1 != 1 || bb.HiveBinsSize != rtBins {
-		t.Errorf("recovered base block %+v: want sequences 11/11, good checksum, flag bit 0 carried from the entry", bb)
+	if bb.PrimarySeq != 12 || bb.SecondarySeq != 12 || !bb.ChecksumOK || bb.Dirty() || bb.Flags&1 != 1 || bb.HiveBinsSize != rtBins {
+		t.Errorf("recovered base block %+v: want sequences 12/12 (one past the last entry), good checksum, flag bit 0 carried from the entry", bb)
 	}
 }
 
@@ -200,7 +200,7 @@ func TestReplay_StopsAtSequenceGap(t *testing.T) {
 		rtEntry{seq: 13, pages: []rtPage{{off: 0x2000, fill: 3}}},
 	)
 	img, reports := rtReplay(t, rtPrimary(11, 10), logInput{"p.LOG1", log})
-	if r := reports[0]; r.Entries != 2 || r.Sequence != 11 || !strings.Contains(r.Reason, "sequence gap") {
+	if r := reports[0]; r.Entries != 2 || r.Sequence != 12 || !strings.Contains(r.Reason, "sequence gap") {
 		t.Fatalf("report %+v, want 2 entries applied and a sequence-gap reason", r)
 	}
 	if !isFilled(rtPageAt(img, 0x2000), 0xAA) {
@@ -291,14 +291,14 @@ func TestReplay_OrdersLogsWithWrapAround(t *testing.T) {
 	)
 	log2 := rtLog(1, rtEntry{seq: 1, pages: []rtPage{{off: 0x1000, fill: 3}}})
 	img, reports := rtReplay(t, rtPrimary(0xFFFFFFFF, 0xFFFFFFFE), logInput{"p.LOG2", log2}, logInput{"p.LOG1", log1})
-	if !reports[0].Applied || !reports[1].Applied || reports[1].Entries != 2 || reports[0].Sequence != 1 {
-		t.Fatalf("reports %+v, want LOG1 (2 entries) then LOG2 (to sequence 1)", reports)
+	if !reports[0].Applied || !reports[1].Applied || reports[1].Entries != 2 || reports[0].Sequence != 2 {
+		t.Fatalf("reports %+v, want LOG1 (2 entries) then LOG2 (to sequence 2)", reports)
 	}
 	if !isFilled(rtPageAt(img, 0x1000), 3) {
 		t.Error("LOG2's page must overwrite LOG1's: it is the newer write")
 	}
-	if bb, _ := ParseBaseBlock(img); bb.PrimarySeq != 1 || bb.SecondarySeq != 1 {
-		t.Errorf("recovered sequences %d/%d, want 1/1", bb.PrimarySeq, bb.SecondarySeq)
+	if bb, _ := ParseBaseBlock(img); bb.PrimarySeq != 2 || bb.SecondarySeq != 2 {
+		t.Errorf("recovered sequences %d/%d, want 2/2", bb.PrimarySeq, bb.SecondarySeq)
 	}
 }
 
@@ -326,8 +326,8 @@ func TestReplay_InvalidPrimaryUsesNewestLogOnly(t *testing.T) {
 		t.Fatalf("reports %+v, want only the newest log applied", reports)
 	}
 	bb, err := ParseBaseBlock(img)
-	if err != nil || !bb.ChecksumOK || bb.PrimarySeq != 31 || bb.FileType != FileTypePrimary {
-		t.Fatalf("base block %+v (%v): want the log's, fixed up: sequence 31, primary, good checksum", bb, err)
+	if err != nil || !bb.ChecksumOK || bb.PrimarySeq != 32 || bb.FileType != FileTypePrimary {
+		t.Fatalf("base block %+v (%v): want the log's, fixed up: sequence 32, primary, good checksum", bb, err)
 	}
 }
 
@@ -441,7 +441,7 @@ func TestReplay_ObserverSeesEachEntry(t *testing.T) {
 	_, _, err := replayLogs("p", rtPrimary(11, 10), []logInput{{"p.LOG1", log}}, func(s ReplayStep, img []byte) error {
 		steps = append(steps, s)
 		fills = append(fills, rtPageAt(img, 0)[0])
-		if bb, err := ParseBaseBlock(img); err != nil || bb.PrimarySeq != s.Sequence || !bb.ChecksumOK {
+		if bb, err := ParseBaseBlock(img); err != nil || bb.PrimarySeq != s.Sequence+1 || !bb.ChecksumOK {
 			t.Errorf("step %+v: base block not updated (%+v, %v)", s, bb, err)
 		}
 		return nil
