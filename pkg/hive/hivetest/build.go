@@ -113,19 +113,65 @@ func WithChecksum(sum uint32) Option {
 
 // Build writes the hive described by root and returns the file's bytes.
 func Build(root *Key, opts ...Option) ([]byte, error) {
+	b, _, err := BuildLayout(root, opts...)
+	return b, err
+}
+
+// Layout says where Build put each cell, so that hostile tests can patch
+// one precisely. Cell offsets are relative to the start of the hive bins
+// (as the hive stores them) and point at the cell's size field; add
+// BaseBlockSize for a file offset. -1 means the cell does not exist.
+type Layout struct {
+	RootCell     int
+	HiveBinsSize int
+	// Keys by path: names as given in the tree, joined with `\`, "" for the
+	// root. (Two subkeys with the same name: the later one wins.)
+	Keys map[string]*KeyCells
+	// Security lists the sk cells in their Flink order.
+	Security []int
+}
+
+// KeyCells are the cells of one key.
+type KeyCells struct {
+	NK, Class, Security, ValueList int
+	// SubkeyList is the list the nk points at (an ri index when Leaves is
+	// not empty, else the single leaf).
+	SubkeyList int
+	Leaves     []int
+	// Values in the key's order.
+	Values []ValueCells
+}
+
+// ValueCells are the cells of one value.
+type ValueCells struct {
+	Name string
+	VK   int
+	// Data is the data cell, the db cell for big data, -1 when the data is
+	// resident in the vk cell.
+	Data int
+	// SegmentList and Segments are big data's segment list and segments.
+	SegmentList int
+	Segments    []int
+}
+
+// FileOffset converts a cell offset to an offset in the hive file.
+func FileOffset(cell int) int { return BaseBlockSize + cell }
+
+// BuildLayout is Build that also reports where each cell went.
+func BuildLayout(root *Key, opts ...Option) ([]byte, *Layout, error) {
 	o := defaultOptions()
 	for _, f := range opts {
 		f(&o)
 	}
-	bins, rootOff, err := layout(root, &o)
+	bins, rootOff, lay, err := layoutCells(root, &o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]byte, BaseBlockSize+len(bins))
 	copy(out[BaseBlockSize:], bins)
 	bb := baseBlock(&o, root, uint32(rootOff), uint32(len(bins)))
 	copy(out, bb)
-	return out, nil
+	return out, lay, nil
 }
 
 // lastWrittenOf is the base block time: the option, else the root key's.
@@ -203,6 +249,10 @@ type cellWriter struct {
 	sk       map[string]int
 	skOrder  []int
 	skRefs   map[int]uint32
+	// Where the cells went, for BuildLayout.
+	layout     *Layout
+	lastValue  ValueCells
+	lastLeaves []int
 }
 
 // alloc reserves an allocated cell for payload bytes and returns its offset
@@ -275,14 +325,15 @@ func (w *cellWriter) finishSecurity() {
 	}
 }
 
-func layout(root *Key, o *options) ([]byte, int, error) {
+func layoutCells(root *Key, o *options) ([]byte, int, *Layout, error) {
 	if root == nil {
-		return nil, 0, errors.New("hivetest: nil root key")
+		return nil, 0, nil, errors.New("hivetest: nil root key")
 	}
 	if o.leafCap < 1 || o.leafCap > 0xFFFF {
-		return nil, 0, fmt.Errorf("hivetest: leaf capacity %d out of range", o.leafCap)
+		return nil, 0, nil, fmt.Errorf("hivetest: leaf capacity %d out of range", o.leafCap)
 	}
-	w := &cellWriter{o: o, firstBin: o.lastWrittenOf(root), sk: map[string]int{}, skRefs: map[int]uint32{}}
+	w := &cellWriter{o: o, firstBin: o.lastWrittenOf(root), sk: map[string]int{}, skRefs: map[int]uint32{},
+		layout: &Layout{Keys: map[string]*KeyCells{}}}
 	w.openBin(PageSize)
 	sd := root.Security
 	if sd == nil {
@@ -290,11 +341,14 @@ func layout(root *Key, o *options) ([]byte, int, error) {
 	}
 	off, _, err := w.writeKey(root, 0, sd, 0, "")
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	w.closeBin()
 	w.finishSecurity()
-	return w.buf, off, nil
+	w.layout.RootCell = off
+	w.layout.HiveBinsSize = len(w.buf)
+	w.layout.Security = w.skOrder
+	return w.buf, off, w.layout, nil
 }
 
 // keyError names the key path in a writer error.
@@ -330,6 +384,8 @@ func (w *cellWriter) writeKey(k *Key, parent int, inherited []byte, depth int, p
 	if err != nil {
 		return 0, name, keyError(path, "%v", err)
 	}
+	kc := &KeyCells{NK: off, Class: -1, ValueList: -1, SubkeyList: -1}
+	w.layout.Keys[path] = kc
 	var flags uint16 = k.Flags
 	if name.comp {
 		flags |= nkFlagCompName
@@ -351,6 +407,7 @@ func (w *cellWriter) writeKey(k *Key, parent int, inherited []byte, depth int, p
 		}
 		copy(c, cb)
 		classOff, classLen = uint32(co), len(cb)
+		kc.Class = co
 	}
 
 	sd := k.Security
@@ -361,6 +418,7 @@ func (w *cellWriter) writeKey(k *Key, parent int, inherited []byte, depth int, p
 	if err != nil {
 		return 0, name, keyError(path, "%v", err)
 	}
+	kc.Security = skOff
 
 	valuesOff := uint32(noCell)
 	maxValueName, maxValueData := 0, 0
@@ -370,12 +428,14 @@ func (w *cellWriter) writeKey(k *Key, parent int, inherited []byte, depth int, p
 			return 0, name, keyError(path, "%v", err)
 		}
 		valuesOff = uint32(lo)
+		kc.ValueList = lo
 		for i, v := range k.Values {
 			vo, vn, err := w.writeValue(v)
 			if err != nil {
 				return 0, name, keyError(path, "value %q: %v", v.Name, err)
 			}
 			le.PutUint32(w.buf[lo+4+4*i:], uint32(vo))
+			kc.Values = append(kc.Values, w.lastValue)
 			maxValueName = max(maxValueName, vn.unicodeLen())
 			maxValueData = max(maxValueData, len(v.Data))
 		}
@@ -402,6 +462,7 @@ func (w *cellWriter) writeKey(k *Key, parent int, inherited []byte, depth int, p
 			return 0, name, keyError(path, "%v", err)
 		}
 		listOff = uint32(lo)
+		kc.SubkeyList, kc.Leaves = lo, w.lastLeaves
 	}
 
 	c := w.buf[off+4:]
@@ -442,6 +503,7 @@ func (w *cellWriter) writeValue(v Value) (int, encodedName, error) {
 	}
 	size := uint32(len(v.Data))
 	var dataOff uint32
+	w.lastValue = ValueCells{Name: v.Name, VK: off, Data: -1, SegmentList: -1}
 	switch {
 	case len(v.Data) <= 4:
 		size |= residentDataFlag
@@ -450,12 +512,14 @@ func (w *cellWriter) writeValue(v Value) (int, encodedName, error) {
 		dataOff = le.Uint32(b[:])
 	case len(v.Data) > BigDataSegment && (w.o.major > 1 || w.o.minor >= 4):
 		dataOff, err = w.writeBigData(v.Data)
+		w.lastValue.Data = int(dataOff)
 	default:
 		var do int
 		var c []byte
 		do, c, err = w.alloc(len(v.Data))
 		copy(c, v.Data)
 		dataOff = uint32(do)
+		w.lastValue.Data = do
 	}
 	if err != nil {
 		return 0, name, err
@@ -500,6 +564,7 @@ func (w *cellWriter) writeBigData(data []byte) (uint32, error) {
 	for i, s := range segs {
 		binary.LittleEndian.PutUint32(lc[4*i:], uint32(s))
 	}
+	w.lastValue.Segments, w.lastValue.SegmentList = segs, listOff
 	db := w.buf[dbOff+4:]
 	copy(db, "db")
 	binary.LittleEndian.PutUint16(db[2:], uint16(n))
@@ -521,7 +586,9 @@ func (w *cellWriter) writeSubkeyList(kind ListKind, offs []int, names []encodedN
 		}
 		leaves = append(leaves, lo)
 	}
+	w.lastLeaves = leaves
 	if len(leaves) == 1 && kind != ListRI {
+		w.lastLeaves = nil
 		return leaves[0], nil
 	}
 	if len(leaves) > 0xFFFF {

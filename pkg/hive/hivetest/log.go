@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 )
 
 // Transaction-log layout (the "new" HvLE format of Windows 8.1 and later).
@@ -188,6 +190,26 @@ type Dirty struct {
 	// primary's content, last = the state full recovery must reach), each
 	// with matching sequence numbers; tests compare recovery against them.
 	States [][]byte
+}
+
+// WriteFiles writes the primary as dir/name and its logs as
+// dir/name.LOG1 (and dir/name.LOG2 when there is one), the layout hive
+// readers discover logs in, and returns the primary's path.
+func (d *Dirty) WriteFiles(dir, name string) (string, error) {
+	primary := filepath.Join(dir, name)
+	files := []struct {
+		path string
+		data []byte
+	}{{primary, d.Primary}, {primary + ".LOG1", d.Log1}, {primary + ".LOG2", d.Log2}}
+	for _, f := range files {
+		if f.data == nil {
+			continue
+		}
+		if err := os.WriteFile(f.path, f.data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return primary, nil
 }
 
 // WithLog2From makes BuildDirty put entries from index i on (0-based) into
