@@ -35,7 +35,7 @@ func (h *Hive) keyAt(off uint32, parent *Key) (*Key, error) {
 	k := &Key{h: h, off: off, nk: p}
 	n := int(le16(p[nkNameLength:]))
 	if max := len(p) - nkName; n > max {
-		h.anomaly(off, AnomalyLengthCapped, k.parentPath(parent), false, "key name length %d is larger than its cell (%d bytes left); name cut", n, max)
+		h.anomaly(off, AnomalyLengthCapped, k.parentPath(parent), true, "key name length %d is larger than its cell (%d bytes left); name cut", n, max)
 		n = max
 	}
 	k.nameRaw = p[nkName : nkName+n : nkName+n]

@@ -109,7 +109,7 @@ func (k *Key) valueAt(off uint32, v *Value) bool {
 	*v = Value{k: k, off: off, vk: p}
 	n := int(le16(p[vkNameLength:]))
 	if max := len(p) - vkName; n > max {
-		h.anomaly(off, AnomalyLengthCapped, k.path, false, "value name length %d is larger than its cell (%d bytes left); name cut", n, max)
+		h.anomaly(off, AnomalyLengthCapped, k.path, true, "value name length %d is larger than its cell (%d bytes left); name cut", n, max)
 		n = max
 	}
 	v.nameRaw = p[vkName : vkName+n : vkName+n]
