@@ -58,6 +58,8 @@ func (d *Decoded) Uint(name string) uint64 {
 	switch x := v.(type) {
 	case uint64:
 		return x
+	case Pointer:
+		return uint64(x)
 	case int64:
 		return uint64(x)
 	}
@@ -252,6 +254,13 @@ func FormatSID(b []byte) string {
 	return sb.String()
 }
 
+// Pointer is a kernel address or handle in a payload (a key object, KCB,
+// process key...). It prints as hex.
+type Pointer uint64
+
+// String renders the pointer as 0x-prefixed hex.
+func (p Pointer) String() string { return "0x" + strconv.FormatUint(uint64(p), 16) }
+
 // Decode decodes e's payload with the decoder for its provider, or returns
 // a Decoded with Source "" when none applies (the payload stays raw). It
 // never fails: Decoded.Err says where a malformed payload stopped it.
@@ -389,18 +398,18 @@ func decodeRegistryClass(e *Event, d *Decoded, p *payload) {
 		switch e.Version {
 		case 0:
 			add("Status", p.pointer("Status"))
-			add("KeyHandle", p.pointer("KeyHandle"))
+			add("KeyHandle", Pointer(p.pointer("KeyHandle")))
 			add("ElapsedTime", int64(p.u64("ElapsedTime")))
 		case 1:
 			add("Status", p.pointer("Status"))
-			add("KeyHandle", p.pointer("KeyHandle"))
+			add("KeyHandle", Pointer(p.pointer("KeyHandle")))
 			add("ElapsedTime", int64(p.u64("ElapsedTime")))
 			add("Index", p.u32("Index"))
 		default:
 			add("InitialTime", int64(p.u64("InitialTime")))
 			add("Status", p.u32("Status"))
 			add("Index", p.u32("Index"))
-			add("KeyHandle", p.pointer("KeyHandle"))
+			add("KeyHandle", Pointer(p.pointer("KeyHandle")))
 		}
 		if p.err == nil && p.left() == 0 {
 			return // some events end right after the handle
@@ -417,31 +426,31 @@ func decodeRegistryClass(e *Event, d *Decoded, p *payload) {
 	case e.Opcode == 35:
 		add("CurrentControlSet", p.u32("CurrentControlSet"))
 	case e.Opcode == 36:
-		add("Hive", p.pointer("Hive"))
+		add("Hive", Pointer(p.pointer("Hive")))
 		add("OperationType", p.u32("OperationType"))
 		add("PoolTag", p.u32("PoolTag"))
 		add("Size", p.u32("Size"))
 		add("FileName", p.wstr("FileName"))
 	case e.Opcode == 37:
-		add("Hive", p.pointer("Hive"))
+		add("Hive", Pointer(p.pointer("Hive")))
 		add("FileName", p.wstr("FileName"))
 		add("Path", p.wstr("Path"))
 	case e.Opcode == 38:
-		add("Hive", p.pointer("Hive"))
+		add("Hive", Pointer(p.pointer("Hive")))
 		add("Path", p.wstr("Path"))
 	case e.Opcode == 39:
 		add("Size", p.u64("Size"))
-		add("Hive", p.pointer("Hive"))
+		add("Hive", Pointer(p.pointer("Hive")))
 		add("LoadedKeyCount", p.u32("LoadedKeyCount"))
 		add("FileName", p.wstr("FileName"))
 		add("LinkPath", p.wstr("LinkPath"))
 	case e.Opcode == 40:
-		add("Hive", p.pointer("Hive"))
+		add("Hive", Pointer(p.pointer("Hive")))
 		add("LinkPath", p.wstr("LinkPath"))
 		add("DirtyReason", p.u32("DirtyReason"))
 	case e.Opcode == 48:
-		add("Notification", p.pointer("Notification"))
-		add("KeyHandle", p.pointer("KeyHandle"))
+		add("Notification", Pointer(p.pointer("Notification")))
+		add("KeyHandle", Pointer(p.pointer("KeyHandle")))
 		add("Type", p.u8("Type"))
 		add("WatchSubtree", p.u8("WatchSubtree"))
 		add("Primary", p.u8("Primary"))
@@ -477,9 +486,9 @@ func decodeProcessClass(e *Event, d *Decoded, p *payload) {
 		add("ProcessId", p.pointer("ProcessId"))
 		add("ParentId", p.pointer("ParentId"))
 	case 1:
-		add("PageDirectoryBase", p.pointer("PageDirectoryBase"))
+		add("PageDirectoryBase", Pointer(p.pointer("PageDirectoryBase")))
 	default:
-		add("UniqueProcessKey", p.pointer("UniqueProcessKey"))
+		add("UniqueProcessKey", Pointer(p.pointer("UniqueProcessKey")))
 	}
 	if e.Version >= 1 {
 		add("ProcessId", p.u32("ProcessId"))
@@ -488,7 +497,7 @@ func decodeProcessClass(e *Event, d *Decoded, p *payload) {
 		add("ExitStatus", int64(int32(p.u32("ExitStatus"))))
 	}
 	if e.Version >= 3 {
-		add("DirectoryTableBase", p.pointer("DirectoryTableBase"))
+		add("DirectoryTableBase", Pointer(p.pointer("DirectoryTableBase")))
 	}
 	if e.Version >= 4 {
 		add("Flags", p.u32("Flags"))
@@ -562,25 +571,25 @@ func decodeKernelRegistry(e *Event, d *Decoded, p *payload) {
 	}
 	switch e.ID {
 	case 1, 2:
-		add("BaseObject", p.pointer("BaseObject"))
-		add("KeyObject", p.pointer("KeyObject"))
+		add("BaseObject", Pointer(p.pointer("BaseObject")))
+		add("KeyObject", Pointer(p.pointer("KeyObject")))
 		add("Status", p.u32("Status"))
 		add("Disposition", p.u32("Disposition"))
 		add("BaseName", p.wstr("BaseName"))
 		add("RelativeName", p.wstr("RelativeName"))
 	case 3, 12, 13, 14, 15:
-		add("KeyObject", p.pointer("KeyObject"))
+		add("KeyObject", Pointer(p.pointer("KeyObject")))
 		add("Status", p.u32("Status"))
 		add("KeyName", p.wstr("KeyName"))
 	case 4, 11:
-		add("KeyObject", p.pointer("KeyObject"))
+		add("KeyObject", Pointer(p.pointer("KeyObject")))
 		add("Status", p.u32("Status"))
 		add("InfoClass", p.u32("InfoClass"))
 		add("DataSize", p.u32("DataSize"))
 		add("KeyName", p.wstr("KeyName"))
 		captured("CapturedData", "CapturedDataSize")
 	case 5:
-		add("KeyObject", p.pointer("KeyObject"))
+		add("KeyObject", Pointer(p.pointer("KeyObject")))
 		add("Status", p.u32("Status"))
 		add("Type", p.u32("Type"))
 		add("DataSize", p.u32("DataSize"))
@@ -593,12 +602,12 @@ func decodeKernelRegistry(e *Event, d *Decoded, p *payload) {
 			captured("PreviousData", "PreviousDataCapturedSize")
 		}
 	case 6:
-		add("KeyObject", p.pointer("KeyObject"))
+		add("KeyObject", Pointer(p.pointer("KeyObject")))
 		add("Status", p.u32("Status"))
 		add("KeyName", p.wstr("KeyName"))
 		add("ValueName", p.wstr("ValueName"))
 	case 7:
-		add("KeyObject", p.pointer("KeyObject"))
+		add("KeyObject", Pointer(p.pointer("KeyObject")))
 		add("Status", p.u32("Status"))
 		add("InfoClass", p.u32("InfoClass"))
 		add("DataSize", p.u32("DataSize"))
@@ -606,7 +615,7 @@ func decodeKernelRegistry(e *Event, d *Decoded, p *payload) {
 		add("ValueName", p.wstr("ValueName"))
 		captured("CapturedData", "CapturedDataSize")
 	case 8, 9:
-		add("KeyObject", p.pointer("KeyObject"))
+		add("KeyObject", Pointer(p.pointer("KeyObject")))
 		add("Status", p.u32("Status"))
 		add("Index", p.u32("Index"))
 		add("InfoClass", p.u32("InfoClass"))
@@ -614,7 +623,7 @@ func decodeKernelRegistry(e *Event, d *Decoded, p *payload) {
 		add("KeyName", p.wstr("KeyName"))
 		captured("CapturedData", "CapturedDataSize")
 	case 10:
-		add("KeyObject", p.pointer("KeyObject"))
+		add("KeyObject", Pointer(p.pointer("KeyObject")))
 		add("Status", p.u32("Status"))
 		add("EntryCount", p.u32("EntryCount"))
 		add("DataSize", p.u32("DataSize"))

@@ -96,23 +96,23 @@ func TestDecode_KernelPayloadVectors(t *testing.T) {
 	}{
 		{"registry SetValue v2 64-bit", kernelEvent(9, 14, 2, 8, ltRegistrySetValueV2), "Registry", "SetValue", map[string]any{
 			"InitialTime": int64(1156580683338), "Status": uint64(0), "Index": uint64(0),
-			"KeyHandle": uint64(0xffffc00009161820), "KeyName": "Anonymized string. Dummy content. False value.",
+			"KeyHandle": etl.Pointer(0xffffc00009161820), "KeyName": "Anonymized string. Dummy content. False value.",
 		}},
 		{"registry KCBRundownEnd v2 64-bit", kernelEvent(9, 25, 2, 8, ltRegistryKCBRundownEndV2), "Registry", "KCBRundownEnd", map[string]any{
-			"InitialTime": int64(0), "Status": uint64(0), "KeyHandle": uint64(0xffffc00000026008), "KeyName": "Anonymize",
+			"InitialTime": int64(0), "Status": uint64(0), "KeyHandle": etl.Pointer(0xffffc00000026008), "KeyName": "Anonymize",
 		}},
 		{"registry QuerySecurity v2 failed status", kernelEvent(9, 29, 2, 8, ltRegistryQuerySecurityV2), "Registry", "QuerySecurity", map[string]any{
-			"Status": uint64(0xC0000023), "KeyHandle": uint64(0xffffc00011e1c6f8), "KeyName": "",
+			"Status": uint64(0xC0000023), "KeyHandle": etl.Pointer(0xffffc00011e1c6f8), "KeyName": "",
 		}},
 		{"process Start v4 64-bit", kernelEvent(3, 1, 4, 8, ltProcessStartV4), "Process", "Start", map[string]any{
-			"UniqueProcessKey": uint64(0xffffe0001afc4080), "ProcessId": uint64(2700), "ParentId": uint64(5896),
-			"SessionId": uint64(5), "ExitStatus": int64(259), "DirectoryTableBase": uint64(0xa3a2b000), "Flags": uint64(0),
+			"UniqueProcessKey": etl.Pointer(0xffffe0001afc4080), "ProcessId": uint64(2700), "ParentId": uint64(5896),
+			"SessionId": uint64(5), "ExitStatus": int64(259), "DirectoryTableBase": etl.Pointer(0xa3a2b000), "Flags": uint64(0),
 			"UserSID": "S-1-5-21-67305985-134678021-101386761-1001", "ImageFileName": "xperf.exe",
 			"CommandLine": "xperf  -stop", "PackageFullName": "", "ApplicationId": "",
 		}},
 		{"process Start v3 64-bit", kernelEvent(3, 1, 3, 8, ltProcessStartV3), "Process", "Start", map[string]any{
-			"UniqueProcessKey": uint64(0xfffffa800f628060), "ProcessId": uint64(0x1a00), "ParentId": uint64(0x1ca0),
-			"SessionId": uint64(1), "ExitStatus": int64(259), "DirectoryTableBase": uint64(0x11d43f000),
+			"UniqueProcessKey": etl.Pointer(0xfffffa800f628060), "ProcessId": uint64(0x1a00), "ParentId": uint64(0x1ca0),
+			"SessionId": uint64(1), "ExitStatus": int64(259), "DirectoryTableBase": etl.Pointer(0x11d43f000),
 			"UserSID": "S-1-5-21-33620738-100992003-168364039-3083", "ImageFileName": "xperf.exe",
 			"CommandLine": "xperf  -d out.etl",
 		}},
