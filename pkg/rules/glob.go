@@ -93,6 +93,42 @@ func escapeWildcards(s string) string {
 	return r.Replace(s)
 }
 
+// renderSigma writes tokens back in Sigma notation, doubling a backslash
+// only where Sigma would otherwise read it as an escape (before *, ? or
+// another backslash), so registry paths read naturally.
+func renderSigma(toks []globTok) string {
+	var b strings.Builder
+	for i, t := range toks {
+		if t.kind != 'l' {
+			b.WriteByte(t.kind)
+			continue
+		}
+		for j := 0; j < len(t.lit); j++ {
+			c := t.lit[j]
+			switch c {
+			case '*', '?':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+				continue
+			case '\\':
+				var next byte
+				if j+1 < len(t.lit) {
+					next = t.lit[j+1]
+				} else if i+1 < len(toks) {
+					next = toks[i+1].kind
+				}
+				b.WriteByte('\\')
+				if next == '*' || next == '?' || next == '\\' {
+					b.WriteByte('\\')
+				}
+				continue
+			}
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 // mergeStars collapses adjacent stars, which match the same as one.
 func mergeStars(toks []globTok) []globTok {
 	out := toks[:0:0]
@@ -109,16 +145,7 @@ func mergeStars(toks []globTok) []globTok {
 // case-insensitive matching.
 func newGlob(toks []globTok) *glob {
 	g := &glob{toks: toks}
-	var src strings.Builder
-	for _, t := range toks {
-		switch t.kind {
-		case 'l':
-			src.WriteString(escapeWildcards(t.lit))
-		default:
-			src.WriteByte(t.kind)
-		}
-	}
-	g.src = src.String()
+	g.src = renderSigma(toks)
 	switch {
 	case len(toks) == 0:
 		g.mode, g.lit = '=', ""
