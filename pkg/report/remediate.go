@@ -12,6 +12,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/envhunt/envhunt/pkg/event"
+	"github.com/envhunt/envhunt/pkg/secdesc"
 )
 
 // Remediation formats accepted by NewRemediationWriter.
@@ -52,41 +53,44 @@ func NewRemediationWriter(format string, w io.Writer, opts RemediationOptions) (
 	return nil, fmt.Errorf("unknown remediation format %q: want ps1 or reg", format)
 }
 
-// Baseline DACLs (SDDL) that ActionResetACL restores, from the Environment
-// keys of real hives (see BRIEF §6 and docs/output.md):
-//
-//   - the user's Environment: the user, SYSTEM and Administrators with full
-//     control, RESTRICTED with read, inherited by subkeys (Windows 10/11
-//     also adds read for ALL APPLICATION PACKAGES and a capability SID,
-//     which the reset leaves to inheritance);
-//   - the machine's Session Manager\Environment: no explicit entries; every
-//     entry is inherited from the parent key, so the baseline is an empty,
-//     unprotected DACL that takes the parent's entries back.
-const (
-	baselineUserEnvironmentSDDL    = "D:(A;OICI;KA;;;%s)(A;OICI;KA;;;SY)(A;OICI;KA;;;BA)(A;OICI;KR;;;RC)"
-	baselineMachineEnvironmentSDDL = "D:AI"
-)
+// baselineMachineEnvironmentSDDL is the DACL reset for the machine's
+// Session Manager\Environment: in every era's baseline (secdesc.Baselines)
+// all of its entries are inherited from the parent key, so the reset is an
+// empty, unprotected DACL, which Windows refills with the parent's
+// inheritable entries when Set-Acl writes it.
+const baselineMachineEnvironmentSDDL = "D:AI"
 
 var sidPattern = regexp.MustCompile(`^S-1-[0-9]+(-[0-9]+)+$`)
 
-// BaselineSDDL returns the baseline DACL for the Environment keys: a user's
-// (needs the user's SID) or the machine's Session Manager\Environment. ok
-// is false for other keys, whose baseline envhunt does not know.
+// BaselineSDDL returns the DACL (SDDL "D:" part) that resets one of the
+// Environment keys to Windows' baseline: for the user's Environment, the
+// Windows 10/11 baseline of secdesc.Baselines (protected; the user, SYSTEM
+// and Administrators full control; RESTRICTED, ALL APPLICATION PACKAGES and
+// the capability SID read), which needs the user's SID (from the key or
+// userSID); for the machine's Session Manager\Environment, "D:AI"
+// (inherit everything from the parent, as every Windows version does). ok
+// is false for other keys, or a user key without a SID.
 func BaselineSDDL(key, userSID string) (sddl string, ok bool) {
-	root, sub, sid := splitKey(key)
-	lower := strings.ToLower(sub)
-	switch {
-	case root == "HKEY_LOCAL_MACHINE" && (strings.EqualFold(sub, `SYSTEM\CurrentControlSet\Control\Session Manager\Environment`) ||
-		(strings.HasPrefix(lower, `system\controlset`) && strings.HasSuffix(lower, `\control\session manager\environment`))):
+	switch secdesc.KindOf(key) {
+	case secdesc.MachineEnvironment:
 		return baselineMachineEnvironmentSDDL, true
-	case (root == "HKEY_USERS" || root == "HKEY_CURRENT_USER") && strings.EqualFold(sub, "Environment"):
+	case secdesc.UserEnvironment:
+		_, _, sid := splitKey(key)
 		if sid == "" {
 			sid = userSID
 		}
 		if !sidPattern.MatchString(sid) {
 			return "", false
 		}
-		return fmt.Sprintf(baselineUserEnvironmentSDDL, sid), true
+		owner, err := secdesc.ParseSIDString(sid)
+		if err != nil {
+			return "", false
+		}
+		b, found := secdesc.FindBaseline(secdesc.UserEnvironment, "win10")
+		if !found {
+			return "", false
+		}
+		return b.DACLSDDL(owner), true
 	}
 	return "", false
 }
@@ -165,8 +169,12 @@ func DefaultActions(f *Finding) []Action {
 	switch f.Pattern {
 	case "acl":
 		if sddl, ok := BaselineSDDL(f.Key, f.UserSID); ok {
-			return []Action{{Kind: ActionResetACL, Key: f.Key, SDDL: sddl, Hive: f.Source,
-				Note: "Reset the key's DACL to the Windows baseline."}}
+			note := "Reset the key's DACL to the Windows baseline."
+			if sddl == baselineMachineEnvironmentSDDL {
+				note = "Reset the key's DACL: drop its explicit entries and inherit from the parent key " +
+					"(Session Manager) again, as Windows ships it. Check the parent's DACL first."
+			}
+			return []Action{{Kind: ActionResetACL, Key: f.Key, SDDL: sddl, Hive: f.Source, Note: note}}
 		}
 		review.Note = "Review the key's security descriptor by hand; envhunt has no baseline for this key."
 		return []Action{review}

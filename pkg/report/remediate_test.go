@@ -231,7 +231,11 @@ func TestPowerShellWriter_LoadsHiveWhenSIDUnknown(t *testing.T) {
 		`Remove-ItemProperty -LiteralPath 'Registry::HKEY_USERS\envhunt_1\Environment' -Name 'COR_PROFILER' -WhatIf:$DryRun`,
 		`& reg.exe unload 'HKU\envhunt_1'`,
 		`Set-ItemProperty -LiteralPath 'Registry::HKEY_USERS\` + aliceSID + `\Environment' -Name 'GOROOT' -Value '%USERPROFILE%\go' -Type ExpandString -WhatIf:$DryRun`,
-		`$acl.SetSecurityDescriptorSddlForm('D:(A;OICI;KA;;;` + aliceSID + `)(A;OICI;KA;;;SY)(A;OICI;KA;;;BA)(A;OICI;KR;;;RC)', [System.Security.AccessControl.AccessControlSections]::Access)`,
+		// The Windows 10/11 DACL of HKCU\Environment (BRIEF §6): the user,
+		// SYSTEM and Administrators KEY_ALL_ACCESS, RESTRICTED, ALL
+		// APPLICATION PACKAGES and the capability SID KEY_READ, OI|CI, not
+		// inherited.
+		`$acl.SetSecurityDescriptorSddlForm('D:P(A;OICI;KA;;;` + aliceSID + `)(A;OICI;KA;;;SY)(A;OICI;KA;;;BA)(A;OICI;KR;;;RC)(A;OICI;KR;;;AC)(A;OICI;KR;;;S-1-15-3-1024-1065365936-1281604716-3511738428-1654721687-432734479-3232135806-4053264122-3456934681)', [System.Security.AccessControl.AccessControlSections]::Access)`,
 		`# GPO GUID: {31B2F340-016D-11D2-945F-00C04FB984F9}`,
 		`# GPO name: Default Domain Policy`,
 		`-Name 'ComSpec' -Value '%SystemRoot%\system32\cmd.exe' -Type ExpandString`,

@@ -35,12 +35,12 @@ Remove-ItemProperty -LiteralPath 'Registry::HKEY_USERS\S-1-5-21-1-2-3-1001\Envir
 # key:    HKU\S-1-5-21-1-2-3-1001\Environment
 # step: Reset the key's DACL to the Windows baseline.
 $acl = Get-Acl -LiteralPath 'Registry::HKEY_USERS\S-1-5-21-1-2-3-1001\Environment'
-$acl.SetSecurityDescriptorSddlForm('D:(A;OICI;KA;;;S-1-5-21-1-2-3-1001)(A;OICI;KA;;;SY)(A;OICI;KA;;;BA)(A;OICI;KR;;;RC)', [System.Security.AccessControl.AccessControlSections]::Access)
+$acl.SetSecurityDescriptorSddlForm('D:P(A;OICI;KA;;;S-1-5-21-1-2-3-1001)(A;OICI;KA;;;SY)(A;OICI;KA;;;BA)(A;OICI;KR;;;RC)(A;OICI;KR;;;AC)(A;OICI;KR;;;S-1-15-3-1024-1065365936-1281604716-3511738428-1654721687-432734479-3232135806-4053264122-3456934681)', [System.Security.AccessControl.AccessControlSections]::Access)
 Set-Acl -LiteralPath 'Registry::HKEY_USERS\S-1-5-21-1-2-3-1001\Environment' -AclObject $acl -WhatIf:$DryRun
 
 # --- finding 4: [critical] Machine Environment writable by Users
 # key:    HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment
-# step: Reset the key's DACL to the Windows baseline.
+# step: Reset the key's DACL: drop its explicit entries and inherit from the parent key (Session Manager) again, as Windows ships it. Check the parent's DACL first.
 $acl = Get-Acl -LiteralPath 'Registry::HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager\Environment'
 $acl.SetSecurityDescriptorSddlForm('D:AI', [System.Security.AccessControl.AccessControlSections]::Access)
 Set-Acl -LiteralPath 'Registry::HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager\Environment' -AclObject $acl -WhatIf:$DryRun
