@@ -315,11 +315,29 @@ func aclTextACL(b *strings.Builder, title string, aces []aclACE, nilText string)
 		fmt.Fprintf(b, "%-12s %s\n", title+":", nilText)
 		return
 	}
-	fmt.Fprintf(b, "%s (%d ACEs):\n", title, len(aces))
+	fmt.Fprintf(b, "%s (%d ACEs; flags as in SDDL: OI object inherit, CI container inherit, NP no propagate, IO inherit only, ID inherited):\n", title, len(aces))
 	for i, a := range aces {
 		rights := aclRightsText(a.Mask, a.Rights, a.Type == secdesc.SystemMandatoryLabel.String())
-		fmt.Fprintf(b, "  %2d %-22s %-40s %s  %s\n", i, a.Type, visible(aclTrustee(a.SID, a.Name)), rights, strings.Join(a.Flags, "|"))
+		flags := aclFlagsText(a.Flags)
+		line := fmt.Sprintf("  %2d %-22s %-8s %-30s %s", i, a.Type, flags, rights, aclTrustee(a.SID, a.Name))
+		b.WriteString(visible(strings.TrimRight(line, " ")))
+		b.WriteByte('\n')
 	}
+}
+
+// aclFlagsText abbreviates ACE flag names as SDDL does ("OICIID"), "-"
+// for none.
+func aclFlagsText(names []string) string {
+	short := map[string]string{"OBJECT_INHERIT": "OI", "CONTAINER_INHERIT": "CI", "NO_PROPAGATE_INHERIT": "NP",
+		"INHERIT_ONLY": "IO", "INHERITED": "ID", "SUCCESSFUL_ACCESS": "SA", "FAILED_ACCESS": "FA", "CRITICAL": "CR"}
+	var b strings.Builder
+	for _, n := range names {
+		b.WriteString(short[n])
+	}
+	if b.Len() == 0 {
+		return "-"
+	}
+	return b.String()
 }
 
 // aclRightsText renders a mask for people: the composite name when it is

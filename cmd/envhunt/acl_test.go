@@ -201,3 +201,33 @@ func aclCorpus(t *testing.T, elem ...string) string {
 	}
 	return p
 }
+
+// The text and JSON output of a descriptor with every kind of entry are
+// reviewed golden files (refresh with go test -run TestACL_Golden -update).
+func TestACL_Golden(t *testing.T) {
+	rootSD := "O:BAG:SYD:P(A;OICI;KA;;;" + aclTestUser + ")(A;OICI;KA;;;SY)(A;OICI;KA;;;BA)(A;OICI;KR;;;RC)"
+	envSD := "O:S-1-5-21-1111111111-2222222222-3333333333-1002G:SYD:AI(D;;DC;;;IU)(A;OICIID;KA;;;" + aclTestUser + ")(A;OICIID;KA;;;SY)" +
+		"(A;OICIID;KA;;;BA)(A;OICIID;KR;;;RC)(A;;0x120089;;;AU)(A;OICI;GA;;;CO)(A;CIIO;GW;;;BU)S:(ML;OICI;NW;;;LW)"
+	p := aclFixture(t, rootSD, envSD)
+	for _, format := range []string{"text", "json"} {
+		out, errOut, code := aclRun(t, "--format", format, p, "Environment")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", format, code, errOut)
+		}
+		out = strings.ReplaceAll(out, strings.ReplaceAll(p, `\`, `\\`), "NTUSER.DAT")
+		golden := filepath.Join("testdata", "golden", "acl."+format)
+		if dumpUpdating() {
+			if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test -run TestACL_Golden -update)", err)
+		}
+		if out != string(want) {
+			t.Errorf("%s output differs from %s:\n%s", format, golden, out)
+		}
+	}
+}
