@@ -150,16 +150,16 @@ type replayer struct {
 // point (base block already updated); the slice is only valid during the
 // call. An error from observe stops the replay and is returned as is.
 //
-// Rules, as in yarp (BRIEF §6): nothing is applied to a clean hive. New-format
-// logs are preferred: with two, the one with the older base-block sequence
-// number (32-bit wrap-around allowed) goes first; a log applies only if its
-// base-block sequence is not older than the primary's secondary sequence;
-// entries start at the log's sequence and must go up by one, with valid
-// Marvin32 hashes; the second log applies only if its sequence continues the
-// last entry applied from the first. When the primary's base block is invalid
-// only the newest log is applied and its base block replaces the primary's.
-// Without new-format logs, the old-format log with the newest timestamp is
-// applied when it is not older than the primary.
+// The rules are yarp's (see "Transaction logs" in docs/hive.md): nothing is
+// applied to a clean hive. New-format logs are preferred: with two, the one
+// with the older base-block sequence number (32-bit wrap-around allowed) goes
+// first; a log applies only if its base-block sequence is not older than the
+// primary's secondary sequence; entries start at the log's sequence and must
+// go up by one, with valid Marvin32 hashes; the second log applies only if
+// its sequence continues the last entry applied from the first. When the
+// primary's base block is invalid only the newest log is applied and its base
+// block replaces the primary's. Without new-format logs, the old-format log
+// with the newest timestamp is applied when it is not older than the primary.
 func replayLogs(name string, primary []byte, logs []logInput, observe func(ReplayStep, []byte) error) ([]byte, []LogReport, error) {
 	reports := make([]LogReport, len(logs))
 	cands := make([]*logCand, len(logs))
@@ -217,7 +217,7 @@ func replayLogs(name string, primary []byte, logs []logInput, observe func(Repla
 			// Keep the two newest (stable, so input order breaks ties).
 			sort.SliceStable(news, func(i, j int) bool { return seqBefore(news[j].bb.PrimarySeq, news[i].bb.PrimarySeq) })
 			for _, c := range news[2:] {
-				setReason(c, "not used: two newer new-format logs were applied instead")
+				setReason(c, "not used: the two newest new-format logs were chosen instead")
 			}
 			news = news[:2]
 			if indexOf(cands, news[1]) < indexOf(cands, news[0]) {
