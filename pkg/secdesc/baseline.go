@@ -333,3 +333,58 @@ func ProfileOwner(root *SecurityDescriptor) (SID, bool) {
 	}
 	return found, true
 }
+
+// SuggestBaseline picks the era whose baseline a damaged descriptor should
+// be restored to, from what the descriptor still shows: AppContainer
+// entries or a protected DACL mean Windows 8 and later (win10); inherited
+// entries mean win7; explicit INHERIT_ONLY GENERIC_ALL copies mean xp; else
+// win10, the era of any supported system.
+func SuggestBaseline(kind KeyKind, sd *SecurityDescriptor) Baseline {
+	era := "win10"
+	if sd != nil && sd.DACL != nil && sd.Control&SEDACLProtected == 0 {
+		modern, inherited, xpCopies := false, false, false
+		for i := range sd.DACL.ACEs {
+			a := &sd.DACL.ACEs[i]
+			switch {
+			case a.SID == SIDAllAppPackages || a.SID.IsCapability():
+				modern = true
+			case a.IsInherited():
+				inherited = true
+			case a.Flags == oiciio && a.Mask == GenericAll:
+				xpCopies = true
+			}
+		}
+		switch {
+		case modern:
+		case inherited:
+			era = "win7"
+		case xpCopies && kind == UserEnvironment:
+			era = "xp"
+		}
+	}
+	if b, ok := FindBaseline(kind, era); ok {
+		return b
+	}
+	b, _ := FindBaseline(kind, "win10")
+	return b
+}
+
+// RestoreSDDL returns the DACL part of an SDDL string that, applied to the
+// key (PowerShell: $acl.SetSecurityDescriptorSddlForm(s, 'Access') then
+// Set-Acl), gives the baseline back. A baseline made only of inherited
+// entries is restored by dropping every explicit entry and turning
+// inheritance back on ("D:AI": the parent's inheritable entries flow in
+// again); other baselines are written out explicitly, with profileOwner in
+// the profile-owner entries.
+func (b Baseline) RestoreSDDL(profileOwner SID) string {
+	allInherited := len(b.ACEs) > 0
+	for _, e := range b.ACEs {
+		if e.Flags&Inherited == 0 {
+			allInherited = false
+		}
+	}
+	if allInherited {
+		return "D:AI"
+	}
+	return b.DACLSDDL(profileOwner)
+}

@@ -384,3 +384,35 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestSuggestBaseline_AndRestoreSDDL(t *testing.T) {
+	u := MustSID(userSID)
+	for _, c := range []struct {
+		kind    KeyKind
+		sddl    string
+		restore string
+	}{
+		{UserEnvironment, "D:(A;OICIID;KA;;;SY)(A;;KW;;;WD)", "D:AI"},
+		{UserEnvironment, "D:P(A;OICI;KA;;;SY)(A;;KW;;;WD)", "D:P(A;OICI;KA;;;" + userSID + ")(A;OICI;KA;;;SY)(A;OICI;KA;;;BA)(A;OICI;KR;;;RC)(A;OICI;KR;;;AC)(A;OICI;KR;;;S-1-15-3-1024-1065365936-1281604716-3511738428-1654721687-432734479-3232135806-4053264122-3456934681)"},
+		{UserEnvironment, "D:(A;;KA;;;SY)(A;OICIIO;GA;;;SY)", "D:(A;;KA;;;" + userSID + ")(A;;KA;;;SY)(A;;KA;;;BA)(A;;KR;;;RC)(A;OICIIO;GA;;;" + userSID + ")(A;OICIIO;GA;;;SY)(A;OICIIO;GA;;;BA)(A;OICIIO;GR;;;RC)"},
+		{MachineEnvironment, "D:NO_ACCESS_CONTROL", "D:AI"},
+	} {
+		b := SuggestBaseline(c.kind, mustParse(t, c.sddl))
+		if got := b.RestoreSDDL(u); got != c.restore {
+			t.Errorf("%s %s: restore %s (era %s), want %s", c.kind, c.sddl, got, b.Era, c.restore)
+		}
+	}
+}
+
+func BenchmarkParseAndSDDL(b *testing.B) {
+	raw := mustBuild(b, "O:SYG:SYD:P(A;OICI;KA;;;"+userSID+")(A;OICI;KA;;;SY)(A;OICI;KA;;;BA)(A;OICI;KR;;;RC)(A;OICI;KR;;;AC)(A;OICI;KR;;;S-1-15-3-1024-1065365936-1281604716-3511738428-1654721687-432734479-3232135806-4053264122-3456934681)S:AI")
+	b.ReportAllocs()
+	for b.Loop() {
+		sd, err := Parse(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = sd.SDDL()
+		_ = Principals(sd)
+	}
+}
