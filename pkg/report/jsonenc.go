@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -26,6 +27,10 @@ const MaxDepth = 32
 type jsonObject struct {
 	buf   []byte
 	comma bool
+	// given holds the "<field>_raw" keys the object's data sets itself
+	// (a reader that knows the original UTF-16 bytes); no automatic raw
+	// sibling is added for them.
+	given map[string]bool
 }
 
 func (o *jsonObject) begin() { o.buf = append(o.buf, '{'); o.comma = false }
@@ -48,7 +53,7 @@ func (o *jsonObject) str(k, s string, raw []byte) {
 	if raw != nil {
 		rawHex = hex.EncodeToString(raw)
 	}
-	if rawHex != "" {
+	if rawHex != "" && !o.given[k+"_raw"] {
 		o.key(k + "_raw")
 		o.buf = appendJSONString(o.buf, rawHex)
 	}
@@ -63,7 +68,7 @@ func (o *jsonObject) field(k string, v any, depth int) {
 	case []string:
 		o.key(k)
 		o.value(x, depth)
-		if raws, ok := rawList(x); ok {
+		if raws, ok := rawList(x); ok && !o.given[k+"_raw"] {
 			o.key(k + "_raw")
 			o.value(raws, depth)
 		}
@@ -156,10 +161,19 @@ func (o *jsonObject) value(v any, depth int) {
 			o.buf = append(o.buf, "null"...)
 			return
 		}
+		items := x.Items()
 		var in jsonObject
 		in.buf = o.buf
 		in.begin()
-		for _, it := range x.Items() {
+		for _, it := range items {
+			if strings.HasSuffix(it.Key, "_raw") {
+				if in.given == nil {
+					in.given = map[string]bool{}
+				}
+				in.given[it.Key] = true
+			}
+		}
+		for _, it := range items {
 			if d, ok := it.Value.(*ordereddict.Dict); ok && d == x {
 				continue
 			}

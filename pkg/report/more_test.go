@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/Velocidex/ordereddict"
 	"github.com/envhunt/envhunt/pkg/event"
 )
 
@@ -170,5 +171,24 @@ func TestJSON_NamedStringKeepsRawBytes(t *testing.T) {
 	b := MarshalValue(map[string]any{"c": namedString("bad\xff")})
 	if string(b) != "{\"c\":\"bad\ufffd\",\"c_raw\":\"626164ff\"}" {
 		t.Errorf("got %s", b)
+	}
+}
+
+func TestRecordWriter_NestedRecordsAndGivenRaw(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewRecordWriter(&buf)
+	key := ordereddict.NewDict().Set("path", "Environment").Set("last_write", time.Date(2024, 1, 2, 3, 4, 5, 600, time.UTC)).
+		Set("values", []any{
+			ordereddict.NewDict().Set("name", "Path\uFFFD").Set("name_raw", []byte{'P', 0, 0x00, 0xD8}).Set("type", "REG_EXPAND_SZ").Set("data", "x"),
+			ordereddict.NewDict().Set("name", "bad\xff").Set("type", "REG_MULTI_SZ").Set("data", []string{"ok", "\xfe"}),
+		})
+	w.WriteRecord(key)
+	w.WriteRecord(nil)
+	w.Close()
+	want := `{"path":"Environment","last_write":"2024-01-02T03:04:05.0000006Z","values":[` +
+		`{"name":"Path` + "\uFFFD" + `","name_raw":"500000d8","type":"REG_EXPAND_SZ","data":"x"},` +
+		`{"name":"bad` + "\uFFFD" + `","name_raw":"626164ff","type":"REG_MULTI_SZ","data":["ok","` + "\uFFFD" + `"],"data_raw":["","fe"]}]}` + "\n{}\n"
+	if buf.String() != want {
+		t.Errorf("got  %s\nwant %s", buf.String(), want)
 	}
 }
