@@ -254,7 +254,11 @@ func TestRegWriter_EncodingAndHostileNames(t *testing.T) {
 		t.Fatal("missing .reg header")
 	}
 	// %USERPROFILE%\go as REG_EXPAND_SZ: UTF-16LE with the trailing NUL.
-	want := `"GOROOT"=hex(2):` + hexPairs(utf16z(`%USERPROFILE%\go`))
+	var le []byte
+	for _, u := range append(utf16.Encode([]rune(`%USERPROFILE%\go`)), 0) {
+		le = binary.LittleEndian.AppendUint16(le, u)
+	}
+	want := `"GOROOT"=hex(2):` + hexPairs(le)
 	if !strings.Contains(strings.ReplaceAll(out, "\\\r\n  ", ""), want) {
 		t.Errorf(".reg lacks %s", want)
 	}

@@ -99,6 +99,9 @@ func (t *TextWriter) WriteFinding(f *Finding) error {
 	}
 	const indent = "          "
 	lvl := strings.ToUpper(f.Level.String())
+	if f.Level == LevelInformational {
+		lvl = "INFO" // keeps the titles aligned
+	}
 	w.WriteString("\n")
 	w.WriteString(t.color(levelColor[f.Level], lvl))
 	if pad := len(indent) - len(lvl); pad > 0 {
