@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -27,4 +30,43 @@ func TestVisible_EscapesTerminalControls(t *testing.T) {
 	if strings.ContainsAny(got, "\x1b\x07\u202e") {
 		t.Fatalf("visible left control characters: %q", got)
 	}
+}
+
+// checkGolden compares got with testdata/golden/NAME, or rewrites the file
+// when the tests run with -update (after review of the diff).
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", "golden", name)
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (run go test -update after review):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// corpusPath finds an entry of the shared corpus (ENVHUNT_CORPUS, or
+// ../shared/corpus beside the checkout), skipping the test when it is
+// absent. The command package cannot import pkg/internal/testcorpus.
+func corpusPath(t *testing.T, elem ...string) string {
+	t.Helper()
+	dir := os.Getenv("ENVHUNT_CORPUS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "corpus")
+	}
+	p := filepath.Join(append([]string{dir}, elem...)...)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared corpus entry %s not found: skipping test on real samples", p)
+	}
+	return p
 }

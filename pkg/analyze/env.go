@@ -67,6 +67,8 @@ func envBase(c event.Category, m *winreg.Machine, u *envmodel.User, o envmodel.O
 		Set("OriginValue", o.Value).
 		Set("LastWrite", o.LastWrite).
 		Set("TargetObject", target).
+		Set("KeyPath", o.Key).
+		Set("ValueName", o.Value).
 		Set("Host", m.Host).
 		Set("EvidenceFile", o.File)
 	if u.SID != "" {
@@ -91,6 +93,7 @@ func envPathEvents(m *winreg.Machine, u *envmodel.User, emit Emit) error {
 			gorootSeen = true
 		}
 		shadows := e.Has(envmodel.FlagHasGo) && gorootBin != "" && !gorootSeen && dir != gorootBin
+		ev.Set("Details", e.Expanded)
 		ev.Set("Position", int64(e.Position)).
 			Set("Raw", e.Raw).
 			Set("Expanded", e.Expanded).
@@ -121,6 +124,7 @@ func envVarEvents(m *winreg.Machine, u *envmodel.User, emit Emit) error {
 		if v.Appended && u.UserPath != nil && strings.EqualFold(v.Name, "Path") {
 			stored = u.UserPath.Value
 		}
+		ev.Set("Details", v.Expanded)
 		ev.Set("Name", v.Name).
 			Set("Value", v.Value).
 			Set("Expanded", v.Expanded).

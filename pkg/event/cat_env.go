@@ -15,6 +15,9 @@ var envCommon = []Field{
 	{"OriginValue", "string", "name of the registry value it was read from"},
 	{"LastWrite", "time", "last-write time of that key"},
 	{"TargetObject", "string", "OriginKey\\OriginValue, so registry-style rules and outputs can name it"},
+	{"KeyPath", "string", "the same as OriginKey (the key of a finding)"},
+	{"ValueName", "string", "the same as OriginValue (the value of a finding)"},
+	{"Details", "string", "the PATH entry or the variable's value as processes see it (the data of a finding)"},
 }
 
 func init() {

@@ -467,3 +467,22 @@ func (hc *hostContext) events(ctx context.Context, f analyze.Filter, emit analyz
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
 }
+
+// HostEnvironment is the effective environment of the users of one host.
+type HostEnvironment struct {
+	Host  string
+	Users []*envmodel.User
+}
+
+// Environments reads the evidence under inputs and calls emit with each
+// host's effective environment (see pkg/envmodel), host by host.
+func Environments(ctx context.Context, inputs []string, opts Options, emit func(*HostEnvironment) error) (*Summary, error) {
+	sum := &Summary{}
+	err := run(ctx, inputs, opts, func(ctx context.Context, hc *hostContext) (any, error) {
+		return &HostEnvironment{Host: hc.machine.Host, Users: hc.environment()}, nil
+	}, func(hs *HostSummary, out any) error {
+		sum.Hosts = append(sum.Hosts, hs)
+		return emit(out.(*HostEnvironment))
+	})
+	return sum, err
+}
