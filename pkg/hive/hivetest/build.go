@@ -30,11 +30,8 @@ const (
 )
 
 const (
-	nkFlagVolatile   = 0x0001
-	nkFlagHiveExit   = 0x0002
 	nkFlagHiveEntry  = 0x0004
 	nkFlagNoDelete   = 0x0008
-	nkFlagSymLink    = 0x0010
 	nkFlagCompName   = 0x0020
 	vkFlagCompName   = 0x0001
 	noCell           = 0xFFFFFFFF

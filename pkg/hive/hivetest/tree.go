@@ -32,12 +32,12 @@ type Key struct {
 	// Subkeys are sorted into Windows' order in the subkey list whatever
 	// their order here; the cells are laid out in the given order.
 	Subkeys []*Key
-	// List selects the subkey list form; ListAuto gives lh lists (lf in
-	// version 1.3 hives when WithLegacyLists is used) under an ri index
-	// when there are more than LeafCapacity subkeys.
+	// List selects the subkey list form; ListAuto gives an lh list, under
+	// an ri index when there are more subkeys than the leaf capacity
+	// (WithLeafCapacity).
 	List ListKind
 	// Flags are extra nk flag bits OR-ed into the computed ones (for example
-	// 0x0002 KEY_VOLATILE or 0x0010 KEY_SYM_LINK in hostile tests).
+	// 0x0001 KEY_VOLATILE or 0x0010 KEY_SYM_LINK in hostile tests).
 	Flags uint16
 }
 
