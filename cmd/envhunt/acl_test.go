@@ -231,3 +231,30 @@ func TestACL_Golden(t *testing.T) {
 		}
 	}
 }
+
+// A key whose sk cell holds a malformed descriptor is reported as partly
+// read (exit 3), naming the key, the cell and the offset of the fault.
+func TestACL_MalformedDescriptorExitsPartial(t *testing.T) {
+	good, err := secdesc.FromSDDL("O:BAG:SYD:(A;OICI;KA;;;" + aclTestUser + ")")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := good.Marshal()
+	bad := append([]byte(nil), root...)
+	bad[16] = 0xF0 // DACL offset past the end
+	when := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
+	data, err := hivetest.Build(&hivetest.Key{Name: "ROOT", LastWrite: when, Security: root, Subkeys: []*hivetest.Key{
+		{Name: "Environment", LastWrite: when, Security: bad},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "NTUSER.DAT")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := aclRun(t, p, "Environment")
+	if code != 3 || !strings.Contains(errOut, "Environment") || !strings.Contains(errOut, "at offset 0x10") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
