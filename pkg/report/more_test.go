@@ -192,3 +192,36 @@ func TestRecordWriter_NestedRecordsAndGivenRaw(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", buf.String(), want)
 	}
 }
+
+func TestContainsHidden(t *testing.T) {
+	for s, want := range map[string]bool{
+		"Path": false, "Größe": false, "😀": false, "Path\x00": true, "Pa\u202eth": true,
+		"Path\u200b": true, "\xff": true, "\xed\xa0\x80": true, "a\tb": true,
+	} {
+		if got := ContainsHidden(s); got != want {
+			t.Errorf("ContainsHidden(%q) = %v", s, got)
+		}
+	}
+}
+
+func TestParseTimeBound(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		end  bool
+		want string
+	}{
+		{"2024-03-05T10:11:12.1234567Z", false, "2024-03-05T10:11:12.1234567Z"},
+		{"2024-03-05T12:11:12+02:00", false, "2024-03-05T10:11:12.0000000Z"},
+		{"2024-03-05T10:11:12", false, "2024-03-05T10:11:12.0000000Z"},
+		{"2024-03-05", false, "2024-03-05T00:00:00.0000000Z"},
+		{"2024-03-05", true, "2024-03-05T23:59:59.9999999Z"},
+	} {
+		got, err := ParseTimeBound(tc.in, tc.end)
+		if err != nil || got.UTC().Format("2006-01-02T15:04:05.0000000Z") != tc.want {
+			t.Errorf("ParseTimeBound(%q, %v) = %v, %v; want %s", tc.in, tc.end, got, err, tc.want)
+		}
+	}
+	if _, err := ParseTimeBound("yesterday", false); err == nil {
+		t.Error("accepted yesterday")
+	}
+}

@@ -138,3 +138,21 @@ func RawText(s string) (text, rawHex string) {
 	}
 	return strings.ToValidUTF8(s, "\uFFFD"), hex.EncodeToString([]byte(s))
 }
+
+// ContainsHidden reports whether s holds anything SafeTerminal would escape:
+// a control or invisible format character (NUL, ESC, a bidirectional
+// override, a zero-width character, ...) or bytes that are not valid UTF-8.
+// Analyzers use it to flag names made to look like others or to hide.
+func ContainsHidden(s string) bool {
+	if plainASCII(s) {
+		return false
+	}
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n <= 1) || hidden(r) {
+			return true
+		}
+		i += n
+	}
+	return false
+}

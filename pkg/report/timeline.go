@@ -384,3 +384,24 @@ func tlnLine(r TimelineRow) string {
 	desc := TimelineName(TimelineRow{Time: r.Time, Source: r.Source, Kind: r.Kind, Key: r.Key, Description: r.Description, File: r.File})
 	return epochSeconds(r.Time) + "|" + SafeLine(src) + "|" + SafeLine(r.Host) + "|" + SafeLine(r.User) + "|" + SafeLine(desc)
 }
+
+// ParseTimeBound parses a --from/--to value: RFC 3339 with or without
+// fractional seconds (up to 7 digits), "2006-01-02T15:04:05" taken as UTC,
+// or a date "2006-01-02". For a date, end selects the last 100 ns tick of
+// that day (so --to 2024-03-05 includes the whole day) instead of its start.
+func ParseTimeBound(s string, end bool) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse("2006-01-02T15:04:05.9999999", s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		if end {
+			t = t.Add(24*time.Hour - 100*time.Nanosecond)
+		}
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("time %q: want RFC 3339 (2024-03-05T10:11:12.1234567Z) or a date (2024-03-05)", s)
+}
