@@ -10,6 +10,24 @@
 // batch) is the caller's decision. Close writes any trailer and flushes; it
 // never closes the underlying io.Writer.
 //
+// # Entry points
+//
+//   - Findings (scan): Finding, Level/ParseLevel, FindingFromEvent,
+//     AttackFromTags; NewFindingWriter("text"|"jsonl"|"csv") or
+//     NewTextWriter, NewJSONLWriter, NewCSVWriter; Tally for summaries and
+//     --fail-level; SortFindings.
+//   - Events (events): NewEventWriter("jsonl"|"text"|"csv"), EventColumns.
+//   - Other commands' rows (dump, etl, evtx, env, diff): NewTableWriter for
+//     flat rows, NewRecordWriter for nested JSON records.
+//   - Timelines (timeline): TimelineRow, TimelineSource (TimelineFunc,
+//     FindingsTimeline, EventRow), SortTimeline or MergeTimeline,
+//     NewTimelineWriter("csv"|"jsonl"|"bodyfile"|"tln"), ParseTimeBound.
+//   - Remediation (scan --remediate): Action, DefaultActions,
+//     NewRemediationWriter("ps1"|"reg") with RemediationFormatFor.
+//   - One implementation of output safety for every package: SafeTerminal,
+//     SafeCSVCell, SafeLine, RawText, MarshalValue, PowerShellString,
+//     ContainsHidden.
+//
 // # Security
 //
 // Everything a finding or event carries may come from an attacker's machine.
