@@ -3,6 +3,8 @@ package hive
 import (
 	"bytes"
 	"testing"
+
+	"github.com/envhunt/envhunt/pkg/hive/hivetest"
 )
 
 // FuzzReplay feeds arbitrary bytes as one or two transaction logs (split at
@@ -16,8 +18,22 @@ func FuzzReplay(f *testing.F) {
 	f.Add(byte(0), rtDirtLog(11, 1000, map[int]byte{0: 1, 9: 2}))
 	f.Add(byte(len(two)/512), append(two, rtLog(12, rtEntry{seq: 12, pages: []rtPage{{off: 0x2000, fill: 4}}})...))
 	f.Add(byte(1), rtPrimary(3, 2))
+	// A log as the independent writer lays it out (entries padded to 4096).
+	d, err := hivetest.BuildDirty(&hivetest.Key{Name: "ROOT"}, []*hivetest.Key{
+		{Name: "ROOT", Subkeys: []*hivetest.Key{{Name: "Environment", Values: []hivetest.Value{hivetest.SZ("Path", `C:\Goin`)}}}},
+		{Name: "ROOT", Subkeys: []*hivetest.Key{{Name: "Environment"}}},
+	}, hivetest.WithSequence(7, 7))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(byte(0), d.Log1)
 	f.Fuzz(func(t *testing.T, split byte, data []byte) {
+		// Make the log eligible whenever its base block can be read, so that
+		// mutations reach the entries.
 		primary := rtPrimary(11, 10)
+		if bb, err := ParseBaseBlock(data); err == nil {
+			primary = rtPrimary(bb.PrimarySeq+1, bb.PrimarySeq)
+		}
 		if split == 1 {
 			// data is the primary; a valid log goes with it.
 			primary = data
