@@ -229,3 +229,23 @@ func TestBuild_RejectsTreesWindowsCannotStore(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkBuild_5000Subkeys(b *testing.B) {
+	root := sampleTree(5000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Build(root); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBuildDirty_TwoEntries(b *testing.B) {
+	base, mid, last := envStates()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := BuildDirty(base, []*Key{mid, last}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
