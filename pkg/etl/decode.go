@@ -265,7 +265,15 @@ func (p Pointer) String() string { return "0x" + strconv.FormatUint(uint64(p), 1
 // a Decoded with Source "" when none applies (the payload stays raw). It
 // never fails: Decoded.Err says where a malformed payload stopped it.
 func Decode(e *Event) *Decoded {
-	d := &Decoded{}
+	d := &Decoded{Fields: make([]Field, 0, 16)}
+	DecodeInto(e, d)
+	return d
+}
+
+// DecodeInto is Decode writing into d, reusing its Fields slice: a loop
+// that does not keep the fields of earlier events allocates less.
+func DecodeInto(e *Event, d *Decoded) {
+	*d = Decoded{Fields: d.Fields[:0]}
 	ptr := e.PointerSize
 	if ptr == 0 {
 		ptr = 8
@@ -302,7 +310,6 @@ func Decode(e *Event) *Decoded {
 	if p.err != nil && d.Err == nil {
 		d.Err = p.err
 	}
-	return d
 }
 
 func decodeEventTrace(e *Event, d *Decoded, p *payload) {

@@ -245,7 +245,8 @@ func TestState_ResolvesWritesFromWriterTraces(t *testing.T) {
 					t.Fatal(err)
 				}
 				if op := st.Observe(e, etl.Decode(e)); op != nil && op.Kind == "SetValue" {
-					set, setEv = op, e.Clone()
+					cp := *op
+					set, setEv = &cp, e.Clone()
 				}
 			}
 			name := map[bool]string{false: "Kernel-Registry", true: "kernel logger"}[kl]

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"math/bits"
 	"os"
+	"strings"
 	"time"
 	"unicode/utf16"
 
@@ -328,11 +329,12 @@ func decodeUTF16(b []byte) string {
 		}
 	}
 	if ascii {
-		s := make([]byte, len(b)/2)
-		for i := range s {
-			s[i] = b[2*i]
+		var sb strings.Builder
+		sb.Grow(len(b) / 2)
+		for i := 0; i+1 < len(b); i += 2 {
+			sb.WriteByte(b[i])
 		}
-		return string(s)
+		return sb.String()
 	}
 	u := make([]uint16, len(b)/2)
 	for i := range u {

@@ -98,6 +98,7 @@ type State struct {
 	rundown   map[uint64]string // kernel-logger KCB → key name from rundowns anywhere
 	objects   map[uint64]string // Kernel-Registry key object → key name, as of now
 	ccs       uint32
+	op        RegistryOp // returned by Observe, reused
 }
 
 // NewState returns an empty State.
@@ -140,7 +141,8 @@ func (s *State) CurrentControlSet() uint32 { return s.ccs }
 
 // Observe updates the state with e (decoded as d) and, for a registry
 // operation, returns it with its key resolved from the state as it was
-// before e. It returns nil for other events.
+// before e. It returns nil for other events. The returned operation is
+// reused by the next call: copy it to keep it.
 func (s *State) Observe(e *Event, d *Decoded) *RegistryOp {
 	switch d.Source {
 	case "Process", "Kernel-Process", "Thread":
@@ -394,7 +396,8 @@ func (s *State) observeRegistryClass(e *Event, d *Decoded) *RegistryOp {
 	if e.Opcode < 10 || e.Opcode > 29 {
 		return nil
 	}
-	op := &RegistryOp{Operation: d.Name, Handle: handle}
+	op := &s.op
+	*op = RegistryOp{Operation: d.Name, Handle: handle}
 	if d.Has("Status") {
 		op.Status, op.HasStatus = uint32(d.Uint("Status")), true
 	}
@@ -444,7 +447,8 @@ func (s *State) observeRegistryClass(e *Event, d *Decoded) *RegistryOp {
 
 func (s *State) observeKernelRegistry(e *Event, d *Decoded) *RegistryOp {
 	obj := d.Uint("KeyObject")
-	op := &RegistryOp{Operation: d.Name, Handle: obj}
+	op := &s.op
+	*op = RegistryOp{Operation: d.Name, Handle: obj}
 	if d.Has("Status") {
 		op.Status, op.HasStatus = uint32(d.Uint("Status")), true
 	}
