@@ -38,8 +38,9 @@ type TimelineRow struct {
 
 // TimelineSource produces timeline rows; registry, trace, event-log,
 // profile and finding sources implement it, so a new source plugs into
-// `envhunt timeline` without changing the writers or the merge. Rows must
-// stop when ctx is done and must return emit's error as soon as emit fails.
+// `envhunt timeline` without changing the writers or the merge. Rows calls
+// emit from one goroutine at a time, stops when ctx is done, and returns
+// emit's error as soon as emit fails.
 type TimelineSource interface {
 	Rows(ctx context.Context, emit func(TimelineRow) error) error
 }
