@@ -39,9 +39,9 @@ type plantedFinding struct {
 }
 
 // The planted items README.md promises and today's built-in rules report.
-// Analyses that are not rules yet (the roaming comparison, the ACL events
-// in scan) add their rows here when they land.
+// The roaming comparison adds its rows here when it lands.
 var plantedFindings = []plantedFinding{
+	{ruleID: "61e48f91-d72c-5e2d-b6c5-cd7f3d6d1fac", key: aliceSID + `\Environment`},                                             // Environment Key Writable by Another Principal
 	{ruleID: "d956def4-42af-5ff5-966c-b65387264cc9", key: `\Services\wdfilter2`},                                                 // Kernel Driver Loaded From a User-Writable ... Location
 	{ruleID: "d19d13b4-dfaf-5eea-b171-adacdcf00919", key: `\Control\CI\Callbacks`},                                               // Code Integrity Callbacks Key Present
 	{ruleID: "97cf1f57-cecb-596a-b445-efe2c4f69dfd", key: aliceSID + `\Scripts\Logon\0\0`, value: "Parameters"},                  // Group Policy Script That Rewrites the Environment (SOFTWARE state)
