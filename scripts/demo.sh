@@ -7,7 +7,7 @@
 # When the scan command exists, the demo is one scan of the host (with the
 # server-side roaming copies when scan takes --roaming). Until then it shows
 # what the hive commands see: base-block and recovery facts, and the planted
-# Environment keys.
+# Environment keys. ENVHUNT_BIN selects another binary than ./bin/envhunt.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=${ENVHUNT_BIN:-./bin/envhunt}
