@@ -493,6 +493,31 @@ func TestReplay_OldFormatRules(t *testing.T) {
 			t.Fatalf("report %+v, want a truncation reason", reports[0])
 		}
 	})
+	t.Run("hive bins size larger than the log can describe", func(t *testing.T) {
+		log := rtDirtLog(5, 1000, map[int]byte{0: 1})
+		binary.LittleEndian.PutUint32(log[offHiveBinsSize:], 0xFFFFF000) // a 1 MiB bitmap in a 1.5 KiB log
+		fixBaseBlockChecksum(log[:logBaseBlockSize])
+		_, reports := rtReplay(t, rtPrimary(5, 4), logInput{"p.LOG", log})
+		if reports[0].Applied || !strings.Contains(reports[0].Reason, "too short") {
+			t.Fatalf("report %+v, want a too-short reason", reports[0])
+		}
+	})
+	t.Run("dirty sector far beyond the hive", func(t *testing.T) {
+		// A 2 GiB hive-bins size with only its last sector dirty: the bitmap
+		// fits in the log, but the image would have to grow by 2 GiB.
+		const bins = 0x7FFFF000
+		log := make([]byte, logBaseBlockSize)
+		rtBaseBlock(log, FileTypeLog, 5, 5, bins, 1000)
+		log = append(log, dirtSignature...)
+		vec := make([]byte, bins/hiveBinAlign)
+		vec[len(vec)-1] = 0x80
+		log = append(log, vec...)
+		log = append(log, make([]byte, alignUp(int64(len(log)), sectorSize)-int64(len(log))+sectorSize)...)
+		img, reports := rtReplay(t, rtPrimary(5, 4), logInput{"p.LOG", log})
+		if reports[0].Applied || !strings.Contains(reports[0].Reason, "beyond the") || len(img) != BaseBlockSize+rtBins {
+			t.Fatalf("report %+v (image %d bytes), want refused by the growth bound", reports[0], len(img))
+		}
+	})
 	t.Run("new format preferred", func(t *testing.T) {
 		newLog := rtLog(4, rtEntry{seq: 4, pages: []rtPage{{off: 0, fill: 9}}})
 		img, reports := rtReplay(t, rtPrimary(5, 4), logInput{"p.LOG", rtDirtLog(5, 1000, map[int]byte{0: 1})}, logInput{"p.LOG1", newLog})
