@@ -30,6 +30,11 @@ type Action struct {
 	Key string
 	// Value is the value name ("" for the default value).
 	Value string
+	// ValueRaw is the value name's original UTF-16LE bytes, for a name that
+	// is not valid UTF-16 (a lone surrogate turned into U+FFFD in Value).
+	// When set, the PowerShell writer builds the name from these code units
+	// so the step removes or restores exactly that value.
+	ValueRaw []byte
 	// Type is the registry type for ActionSetValue: REG_SZ, REG_EXPAND_SZ,
 	// REG_MULTI_SZ, REG_DWORD, REG_QWORD or REG_BINARY.
 	Type string

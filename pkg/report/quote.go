@@ -118,3 +118,35 @@ func decodeRune(s string) (rune, int) {
 	}
 	return r, n
 }
+
+// PowerShellUTF16 is PowerShellString for a name given as UTF-16LE bytes
+// (as a hive stores it): the expression evaluates to exactly those code
+// units, lone surrogates included. A trailing odd byte is ignored.
+func PowerShellUTF16(b []byte) string {
+	units := make([]uint16, len(b)/2)
+	for i := range units {
+		units[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+	}
+	// Encode each code unit on its own: printable ASCII joins a literal,
+	// anything else (surrogates included) becomes [char]0xNNNN.
+	var sb strings.Builder
+	for _, u := range units {
+		if u >= 0x20 && u < 0x7f {
+			sb.WriteByte(byte(u))
+			continue
+		}
+		// Represent the unit as a WTF-8 sequence so PowerShellString
+		// emits it as one [char].
+		sb.WriteString(wtf8Unit(u))
+	}
+	expr, _ := PowerShellString(sb.String())
+	return expr
+}
+
+// wtf8Unit encodes one UTF-16 code unit in UTF-8 form, surrogates as WTF-8.
+func wtf8Unit(u uint16) string {
+	if u >= 0xD800 && u <= 0xDFFF {
+		return string([]byte{0xED, byte(0x80 | (u>>6)&0x3f), byte(0x80 | u&0x3f)})
+	}
+	return string(rune(u))
+}

@@ -190,7 +190,7 @@ func DefaultActions(f *Finding) []Action {
 	}
 	if f.Value != "" {
 		if fix, ok := knownFixes[strings.ToLower(f.Value)]; ok && strings.HasSuffix(strings.ToLower(f.Key), fix.keySuffix) {
-			a := Action{Kind: fix.kind, Key: f.Key, Value: f.Value, Type: fix.typ, Hive: f.Source}
+			a := Action{Kind: fix.kind, Key: f.Key, Value: f.Value, ValueRaw: f.Raw["value"], Type: fix.typ, Hive: f.Source}
 			if fix.kind == ActionSetValue {
 				a.Data = fix.data
 				a.Note = "Restore the Windows default."
@@ -404,7 +404,7 @@ func (p *PowerShellWriter) action(a Action, f *Finding) {
 	}
 	switch a.Kind {
 	case ActionSetValue:
-		name, nameExact := p.valueName(a.Value)
+		name, nameExact := p.valueName(a)
 		value, typ, ok := psValue(a.Type, a.Data)
 		if !ok {
 			p.comment("no step written: ", fmt.Sprintf("cannot express %s data of Go type %T", a.Type, a.Data))
@@ -415,7 +415,7 @@ func (p *PowerShellWriter) action(a Action, f *Finding) {
 		}
 		p.line("Set-ItemProperty -LiteralPath " + keyPath + " -Name " + name + " -Value " + value + " -Type " + typ + " -WhatIf:$DryRun")
 	case ActionDeleteValue:
-		name, nameExact := p.valueName(a.Value)
+		name, nameExact := p.valueName(a)
 		if !nameExact {
 			p.comment("warning: ", "the value name holds bytes that are not text; the name below may not match it")
 		}
@@ -441,13 +441,17 @@ func (p *PowerShellWriter) action(a Action, f *Finding) {
 	}
 }
 
-// valueName quotes a value name; the default value is "(default)" to the
-// PowerShell registry provider.
-func (p *PowerShellWriter) valueName(name string) (string, bool) {
-	if name == "" {
+// valueName quotes a value name, from its UTF-16 bytes when the action has
+// them; the default value is "(default)" to the PowerShell registry
+// provider.
+func (p *PowerShellWriter) valueName(a Action) (string, bool) {
+	if len(a.ValueRaw) >= 2 {
+		return PowerShellUTF16(a.ValueRaw), true
+	}
+	if a.Value == "" {
 		return "'(default)'", true
 	}
-	return PowerShellString(name)
+	return PowerShellString(a.Value)
 }
 
 // load emits the reg load step for a hive file the first time it is needed
@@ -688,6 +692,10 @@ func (r *RegWriter) action(a Action, f *Finding) {
 		return
 	}
 	name := "@"
+	if len(a.ValueRaw) > 0 {
+		r.comment("no step written: ", "the value name is not valid UTF-16 and cannot be written in a .reg file (use the .ps1 script): "+a.Value)
+		return
+	}
 	if a.Value != "" {
 		if !regSafe(a.Value) {
 			r.comment("no step written: ", "the value name cannot be written safely in a .reg file (use the .ps1 script): "+a.Value)

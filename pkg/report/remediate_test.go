@@ -320,3 +320,31 @@ func TestRemediationFormatFor(t *testing.T) {
 		t.Error("wrong format from file name")
 	}
 }
+
+func TestPowerShellWriter_LoneSurrogateNameFromRawBytes(t *testing.T) {
+	// A value named "COR_PROFILER" + lone high surrogate, hard to delete
+	// with regedit: the hive reader gives U+FFFD in the name and the
+	// UTF-16LE bytes as raw; the step must name exactly those code units.
+	units := append(utf16.Encode([]rune("COR_PROFILER")), 0xD800)
+	var raw []byte
+	for _, u := range units {
+		raw = binary.LittleEndian.AppendUint16(raw, u)
+	}
+	f := &Finding{Title: "hidden profiler", Level: LevelHigh, Pattern: "persistence", UserSID: aliceSID,
+		Key: `HKU\` + aliceSID + `\Environment`, Value: string(utf16.Decode(units)), Raw: map[string][]byte{"value": raw}}
+	f.Actions = []Action{{Kind: ActionDeleteValue, Key: f.Key, Value: f.Value, ValueRaw: raw}}
+	out := string(writeRemediation(t, FormatPowerShell, []*Finding{f}))
+	checkScript(t, out)
+	want := `-Name ('COR_PROFILER' + [char]0xD800)`
+	if !strings.Contains(out, want) {
+		t.Errorf("script lacks %s", want)
+	}
+	expr, _ := evalPowerShellString(t, PowerShellUTF16(raw))
+	if !slicesEqual(expr, units) {
+		t.Errorf("PowerShellUTF16 evaluates to %x, want %x", expr, units)
+	}
+	reg := decodeUTF16File(t, writeRemediation(t, FormatReg, []*Finding{f}))
+	if strings.Contains(reg, `"=-`) {
+		t.Error(".reg wrote a removal for a name it cannot express")
+	}
+}
