@@ -366,13 +366,13 @@ func isAbsKey(s string) bool {
 	return len(s) >= 9 && strings.EqualFold(s[:9], `\REGISTRY`)
 }
 
-// Kernel-logger Registry opcodes whose KeyName field is a value name.
+// registryNameIsValue reports the kernel-logger Registry opcodes whose
+// KeyName field is a value name (Query, SetValue, DeleteValue, QueryValue,
+// EnumerateValueKey, QueryMultipleValue); the others carry a key name.
 func registryNameIsValue(op uint8) bool {
 	switch op {
 	case 13, 14, 15, 16, 18, 19:
-		// 13 (Query) names the key in TE's list; it is treated as a key
-		// below.
-		return op != 13
+		return true
 	}
 	return false
 }
