@@ -94,9 +94,10 @@ type BaseBlock struct {
 	LogID              GUID      // log GUID
 	Flags              uint32    // bit 0: pending transactions; bit 1: the hive is being defragmented (Windows 10)
 	TmID               GUID      // transaction manager GUID
-	GUIDSignature      [4]byte   // "OfRg" when the GUID fields are used
-	LastReorganizedRaw uint64    // FILETIME of the last reorganization (Windows 10; 0 otherwise, low bits carry the reason)
-	LastReorganized    time.Time // LastReorganizedRaw in UTC; zero when unset
+	GUIDSignature      [4]byte   // "rmtm" when RmID, LogID and TmID are in use
+	LastReorganizedRaw uint64    // FILETIME of the last reorganization (Windows 8.1 and later); its 2 low bits are ReorganizeType
+	ReorganizeType     uint32    // 1: the hive was defragmented, 2: its access bits were cleared; 0 or 3: no valid timestamp
+	LastReorganized    time.Time // LastReorganizedRaw in UTC when ReorganizeType is 1 or 2, else zero
 	Checksum           uint32    // stored checksum (at 0x1FC)
 	ComputedChecksum   uint32    // checksum computed over the first 508 bytes
 	ChecksumOK         bool      // Checksum == ComputedChecksum
@@ -140,7 +141,10 @@ func ParseBaseBlock(b []byte) (BaseBlock, error) {
 	copy(bb.TmID[:], b[offTmID:])
 	copy(bb.GUIDSignature[:], b[offGUIDSignature:])
 	bb.LastReorganizedRaw = le.Uint64(b[offLastReorganized:])
-	bb.LastReorganized = wintime.FromFiletime(bb.LastReorganizedRaw)
+	bb.ReorganizeType = uint32(bb.LastReorganizedRaw & 3)
+	if bb.ReorganizeType == 1 || bb.ReorganizeType == 2 {
+		bb.LastReorganized = wintime.FromFiletime(bb.LastReorganizedRaw)
+	}
 	bb.Checksum = le.Uint32(b[offChecksum:])
 	bb.ComputedChecksum = baseBlockChecksum(b)
 	bb.ChecksumOK = bb.Checksum == bb.ComputedChecksum

@@ -22,8 +22,8 @@ func TestParseBaseBlock_Fields(t *testing.T) {
 	le.PutUint16(b[offFileName+2*len(name)+2:], 'X')
 	le.PutUint32(b[offFlags:], 3)
 	copy(b[offRmID:], []byte{0x78, 0x56, 0x34, 0x12, 0x34, 0x12, 0x34, 0x12, 0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0})
-	copy(b[offGUIDSignature:], "OfRg")
-	le.PutUint64(b[offLastReorganized:], 129780243434537497)
+	copy(b[offGUIDSignature:], "rmtm")
+	le.PutUint64(b[offLastReorganized:], 129780243434537497) // low bits 01: defragmented
 	le.PutUint32(b[offBootType:], 2)
 	le.PutUint32(b[offBootRecover:], 1)
 	fixBaseBlockChecksum(b)
@@ -42,17 +42,23 @@ func TestParseBaseBlock_Fields(t *testing.T) {
 	if got := wintime.Format(bb.LastWritten); got != "2012-04-04T14:45:43.4537497Z" || bb.LastWrittenRaw != 129780243434537497 {
 		t.Errorf("LastWritten = %s (%d)", got, bb.LastWrittenRaw)
 	}
-	if !bb.LastReorganized.Equal(bb.LastWritten) {
-		t.Errorf("LastReorganized = %v", bb.LastReorganized)
+	if !bb.LastReorganized.Equal(bb.LastWritten) || bb.ReorganizeType != 1 {
+		t.Errorf("LastReorganized = %v, type %d", bb.LastReorganized, bb.ReorganizeType)
 	}
 	if got := bb.RmID.String(); got != "{12345678-1234-1234-1234-56789ABCDEF0}" {
 		t.Errorf("RmID = %s", got)
 	}
-	if !bb.LogID.IsZero() || bb.RmID.IsZero() || string(bb.GUIDSignature[:]) != "OfRg" || bb.Flags != 3 {
+	if !bb.LogID.IsZero() || bb.RmID.IsZero() || string(bb.GUIDSignature[:]) != "rmtm" || bb.Flags != 3 {
 		t.Errorf("GUID fields or flags: %+v", bb)
 	}
 	if bb.BootType != 2 || bb.BootRecover != 1 {
 		t.Errorf("boot type/recover = %d/%d", bb.BootType, bb.BootRecover)
+	}
+	// A timestamp whose low bits are 00 or 11 is not a reorganization time.
+	le.PutUint64(b[offLastReorganized:], 129780243434537496)
+	fixBaseBlockChecksum(b)
+	if bb2, _ := ParseBaseBlock(b); !bb2.LastReorganized.IsZero() || bb2.ReorganizeType != 0 {
+		t.Errorf("LastReorganized = %v for reorganize type 0", bb2.LastReorganized)
 	}
 	if !bb.ChecksumOK || !bb.Dirty() {
 		t.Errorf("ChecksumOK %v Dirty %v: want a good checksum and dirty (7/6)", bb.ChecksumOK, bb.Dirty())
