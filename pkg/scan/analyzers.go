@@ -2,9 +2,15 @@ package scan
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/envhunt/envhunt/pkg/analyze"
+	"github.com/envhunt/envhunt/pkg/etl"
 	"github.com/envhunt/envhunt/pkg/event"
+	"github.com/envhunt/envhunt/pkg/evidence"
+	"github.com/envhunt/envhunt/pkg/evtx"
 )
 
 // analyzer is one source of events. Each runs only when the filter wants one
@@ -41,6 +47,23 @@ var analyzers = []analyzer{
 		},
 	},
 	{
+		name:       "acl",
+		categories: []event.Category{event.RegistryACL},
+		run: func(ctx context.Context, hc *hostContext, f analyze.Filter, emit analyze.Emit) error {
+			return analyze.ACLEvents(ctx, hc.machine, hc.files, f, emit)
+		},
+	},
+	{
+		name:       "traces",
+		categories: []event.Category{event.RegistrySet, event.RegistryKey, event.RegistryDelete, event.ProcessCreation},
+		run:        traceEvents,
+	},
+	{
+		name:       "event logs",
+		categories: []event.Category{event.RegistrySet, event.RegistryKey, event.RegistryDelete, event.RegistryRename, event.ProcessCreation, event.PSScript},
+		run:        evtxEvents,
+	},
+	{
 		name:       "environment",
 		categories: []event.Category{event.EnvPath, event.EnvVar},
 		run: func(ctx context.Context, hc *hostContext, f analyze.Filter, emit analyze.Emit) error {
@@ -54,6 +77,93 @@ var analyzers = []analyzer{
 			return analyze.ProfileEvents(ctx, hc.machine, hc.files[hc.machine.Software], emit)
 		},
 	},
+}
+
+// traceEvents reads the host's ETW traces.
+func traceEvents(ctx context.Context, hc *hostContext, f analyze.Filter, emit analyze.Emit) error {
+	var errs []error
+	for _, file := range hc.ev.ByKind(evidence.KindETL) {
+		tf, err := etl.Open(file.Path)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		err = analyze.ETLEvents(ctx, tf, analyze.ETLOptions{Host: hc.machine.Host, File: file.Path, CurrentControlSet: hc.machine.CurrentControlSet, Filter: f}, withHost(hc, emit))
+		tf.Close()
+		if err != nil {
+			if isCancel(err) {
+				return err
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", file.Path, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// evtxEvents reads the host's event logs.
+func evtxEvents(ctx context.Context, hc *hostContext, f analyze.Filter, emit analyze.Emit) error {
+	var errs []error
+	for _, file := range hc.ev.ByKind(evidence.KindEVTX) {
+		lf, err := evtx.Open(file.Path)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		err = analyze.EvtxEvents(ctx, lf, file.Path, func(ev *event.Event) error {
+			if !f.WantCategory(ev.Category) {
+				return nil
+			}
+			return withHost(hc, emit)(ev)
+		})
+		lf.Close()
+		if err != nil {
+			if isCancel(err) {
+				return err
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", file.Path, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// withHost fills the host and, from the TargetObject's SID, the user of
+// events from traces and logs, which name neither the way hives do.
+func withHost(hc *hostContext, emit analyze.Emit) analyze.Emit {
+	return func(ev *event.Event) error {
+		if ev.String("Host") == "" {
+			ev.Set("Host", hc.machine.Host)
+		}
+		ev.Source.Host = hc.machine.Host
+		if ev.String("UserSid") == "" {
+			if sid := sidOf(ev.String("TargetObject")); sid != "" {
+				ev.Set("UserSid", sid)
+			}
+		}
+		if sid := ev.String("UserSid"); sid != "" && ev.String("User") == "" {
+			for _, u := range hc.machine.Users {
+				if strings.EqualFold(u.SID, sid) && u.Name != "" {
+					ev.Set("User", u.Name)
+				}
+			}
+		}
+		return emit(ev)
+	}
+}
+
+// sidOf returns the SID of an HKU\<SID>\... name.
+func sidOf(target string) string {
+	if len(target) < 5 || !strings.EqualFold(target[:4], `HKU\`) {
+		return ""
+	}
+	rest := target[4:]
+	if i := strings.IndexByte(rest, '\\'); i >= 0 {
+		rest = rest[:i]
+	}
+	rest = strings.TrimSuffix(rest, "_Classes")
+	if !strings.HasPrefix(strings.ToUpper(rest), "S-1-") {
+		return ""
+	}
+	return rest
 }
 
 // categoryFilter wants every event of the given categories.

@@ -60,15 +60,25 @@ func fixtureHost(t *testing.T) string {
 				k(aliceSID, []hivetest.Value{hivetest.ExpandSZ("ProfileImagePath", `C:\Users\alice`)}),
 				k("S-1-5-21-1111111111-2222222222-3333333333-1003", []hivetest.Value{hivetest.ExpandSZ("ProfileImagePath", `C:\Users\carol`)})))),
 		k("Windows", nil, k("CurrentVersion", nil)))))
-	user := func(name string, env []hivetest.Value, extra ...*hivetest.Key) {
-		subs := append([]*hivetest.Key{k("Environment", env), k("AppEvents", nil), k("Console", nil)}, extra...)
-		write(t, filepath.Join(vol, "Users", name, "NTUSER.DAT"), k("ROOT", nil, subs...), hivetest.WithFileName(`\??\C:\Users\`+name+`\ntuser.dat`))
+	user := func(name, sid string, env []hivetest.Value, extra ...*hivetest.Key) {
+		// A Windows 10 profile: the user, SYSTEM and Administrators have
+		// full control of the root and of Environment.
+		sd, err := hivetest.UserKeySD(sid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		envKey := k("Environment", env)
+		envKey.Security = sd
+		subs := append([]*hivetest.Key{envKey, k("AppEvents", nil), k("Console", nil)}, extra...)
+		root := k("ROOT", nil, subs...)
+		root.Security = sd
+		write(t, filepath.Join(vol, "Users", name, "NTUSER.DAT"), root, hivetest.WithFileName(`\??\C:\Users\`+name+`\ntuser.dat`))
 	}
-	user("alice", []hivetest.Value{
+	user("alice", aliceSID, []hivetest.Value{
 		hivetest.ExpandSZ("Path", `%USERPROFILE%\AppData\Local\Microsoft\WindowsApps;`),
 		hivetest.SZ("UserInitMprLogonScript", `C:\Users\Public\logon.bat`),
 	}, k("Software", nil, k("Microsoft", nil, k("Command Processor", []hivetest.Value{hivetest.SZ("AutoRun", `C:\Users\Public\a.cmd`)}))))
-	user("carol", []hivetest.Value{
+	user("carol", "S-1-5-21-1111111111-2222222222-3333333333-1003", []hivetest.Value{
 		hivetest.ExpandSZ("Path", `%USERPROFILE%\AppData\Local\Microsoft\WindowsApps;`),
 		hivetest.ExpandSZ("TEMP", `%USERPROFILE%\AppData\Local\Temp`),
 	}, k("Software", nil))
