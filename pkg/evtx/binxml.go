@@ -70,6 +70,46 @@ type parser struct {
 	data  []byte
 	nodes int
 	depth int
+
+	// Slabs the rendered trees are carved from, so a record costs a few
+	// allocations rather than one per element.
+	elemSlab []Element
+	nodeSlab []Node
+	attrSlab []Attr
+}
+
+func (p *parser) newElement(name string) *Element {
+	if len(p.elemSlab) == cap(p.elemSlab) {
+		p.elemSlab = make([]Element, 0, 128)
+	}
+	p.elemSlab = append(p.elemSlab, Element{Name: name})
+	return &p.elemSlab[len(p.elemSlab)-1]
+}
+
+// nodeSlice returns an empty slice with room for n nodes; appending more
+// reallocates, never overwrites a neighbour.
+func (p *parser) nodeSlice(n int) []Node {
+	if n > 256 {
+		return make([]Node, 0, n)
+	}
+	if cap(p.nodeSlab)-len(p.nodeSlab) < n {
+		p.nodeSlab = make([]Node, 0, 1024)
+	}
+	l := len(p.nodeSlab)
+	p.nodeSlab = p.nodeSlab[:l+n]
+	return p.nodeSlab[l:l:l+n]
+}
+
+func (p *parser) attrSlice(n int) []Attr {
+	if n > 64 {
+		return make([]Attr, 0, n)
+	}
+	if cap(p.attrSlab)-len(p.attrSlab) < n {
+		p.attrSlab = make([]Attr, 0, 256)
+	}
+	l := len(p.attrSlab)
+	p.attrSlab = p.attrSlab[:l+n]
+	return p.attrSlab[l:l:l+n]
 }
 
 type binxmlError struct {
@@ -85,7 +125,11 @@ func errAt(off int, format string, a ...any) error {
 
 // parseRecord decodes the Binary XML event of a record at [pos, end).
 func (c *Chunk) parseRecord(pos, end int) (*Element, error) {
-	p := &parser{c: c, data: c.data}
+	if c.parser == nil {
+		c.parser = &parser{c: c, data: c.data}
+	}
+	p := c.parser
+	p.nodes, p.depth = 0, 0
 	nodes, _, err := p.parse(pos, end)
 	if err != nil {
 		off := pos
@@ -308,33 +352,46 @@ func appendNode(content []Node, n Node) []Node {
 // of one keeps its type) and drops NULL values next to other text, in
 // linear time.
 func joinText(content []Node) []Node {
+	isText := func(n *Node) bool { return n.Element == nil && n.sub == nil && n.Value.Type&ArrayFlag == 0 }
+	// Fast path: no two text pieces side by side.
+	adjacent := false
+	for i := 1; i < len(content); i++ {
+		if isText(&content[i]) && isText(&content[i-1]) {
+			adjacent = true
+			break
+		}
+	}
+	if !adjacent {
+		return content
+	}
 	out := content[:0]
 	for i := 0; i < len(content); {
-		n := content[i]
-		if n.Element != nil || n.sub != nil || n.Value.Type&ArrayFlag != 0 {
-			out = append(out, n)
+		if !isText(&content[i]) {
+			out = append(out, content[i])
 			i++
 			continue
 		}
 		j := i
-		for j < len(content) && content[j].Element == nil && content[j].sub == nil && content[j].Value.Type&ArrayFlag == 0 {
+		var first Value
+		count := 0
+		for j < len(content) && isText(&content[j]) {
+			if !content[j].Value.IsNull() {
+				if count == 0 {
+					first = content[j].Value
+				}
+				count++
+			}
 			j++
 		}
-		var vals []Value
-		for _, m := range content[i:j] {
-			if !m.Value.IsNull() {
-				vals = append(vals, m.Value)
-			}
-		}
-		switch len(vals) {
+		switch count {
 		case 0:
 			out = append(out, Node{})
 		case 1:
-			out = append(out, Node{Value: vals[0]})
+			out = append(out, Node{Value: first})
 		default:
 			var b strings.Builder
-			for _, v := range vals {
-				b.WriteString(v.String())
+			for _, m := range content[i:j] {
+				b.WriteString(m.Value.String())
 			}
 			out = append(out, Node{Value: StringValue(b.String())})
 		}
@@ -569,9 +626,9 @@ func (p *parser) instantiate(nodes []Node, vals []Value, out []Node) ([]Node, er
 		}
 		switch {
 		case n.Element != nil:
-			e := &Element{Name: n.Element.Name}
+			e := p.newElement(n.Element.Name)
 			if len(n.Element.Attrs) > 0 {
-				e.Attrs = make([]Attr, 0, len(n.Element.Attrs))
+				e.Attrs = p.attrSlice(len(n.Element.Attrs))
 				for _, a := range n.Element.Attrs {
 					if a.parts == nil {
 						e.Attrs = append(e.Attrs, a)
@@ -585,7 +642,7 @@ func (p *parser) instantiate(nodes []Node, vals []Value, out []Node) ([]Node, er
 			}
 			var err error
 			if len(n.Element.Content) > 0 {
-				e.Content, err = p.instantiate(n.Element.Content, vals, nil)
+				e.Content, err = p.instantiate(n.Element.Content, vals, p.nodeSlice(len(n.Element.Content)))
 				if err != nil {
 					return nil, err
 				}
@@ -628,6 +685,16 @@ func (p *parser) nested(v Value) ([]Node, error) {
 // resolveAttr resolves an attribute's pieces; an attribute made only of
 // NULL substitutions is dropped, as Windows drops it.
 func resolveAttr(parts []Node, vals []Value) (Value, bool) {
+	if len(parts) == 1 && parts[0].sub != nil {
+		var v Value
+		if id := parts[0].sub.id; id < len(vals) {
+			v = vals[id]
+		}
+		if v.IsNull() || v.Type == BinXMLType {
+			return Value{}, false
+		}
+		return v, true
+	}
 	var got []Value
 	for _, n := range parts {
 		if n.sub == nil {

@@ -268,6 +268,7 @@ type Chunk struct {
 	data      []byte
 	names     map[uint32]string
 	templates map[uint32]*template
+	parser    *parser
 }
 
 // ErrEmptyChunk is returned by ReadChunk for an all-zero chunk slot (an

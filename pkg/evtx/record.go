@@ -190,7 +190,12 @@ func (r *Record) fill() {
 	if ed := ev.Child("EventData"); ed != nil {
 		r.DataSection = "EventData"
 		unnamed := 0
-		for _, c := range ed.Elements() {
+		r.Data = make([]Field, 0, len(ed.Content))
+		for _, n := range ed.Content {
+			c := n.Element
+			if c == nil {
+				continue
+			}
 			name := c.Name
 			if c.Name == "Data" {
 				if v, ok := c.Attr("Name"); ok && v.String() != "" {

@@ -271,9 +271,27 @@ func formatGUID(b []byte) string {
 	if len(b) != 16 {
 		return hexUpper(b)
 	}
-	le := binary.LittleEndian
-	return fmt.Sprintf("{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}",
-		le.Uint32(b), le.Uint16(b[4:]), le.Uint16(b[6:]), b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
+	const digits = "0123456789ABCDEF"
+	// Data1, Data2 and Data3 are little-endian; Data4 is bytes in order.
+	order := [16]int{3, 2, 1, 0, -1, 5, 4, -1, 7, 6, -1, 8, 9, -1, 10, 11}
+	var out [38]byte
+	out[0] = '{'
+	j := 1
+	for _, i := range order {
+		if i < 0 {
+			out[j] = '-'
+			j++
+			continue
+		}
+		out[j], out[j+1] = digits[b[i]>>4], digits[b[i]&15]
+		j += 2
+	}
+	for i := 12; i < 16; i++ {
+		out[j], out[j+1] = digits[b[i]>>4], digits[b[i]&15]
+		j += 2
+	}
+	out[j] = '}'
+	return string(out[:j+1])
 }
 
 // formatSID renders a binary SID as S-R-I-S-S...; a malformed one as hex.
