@@ -97,7 +97,7 @@ func (p *parser) nodeSlice(n int) []Node {
 	}
 	l := len(p.nodeSlab)
 	p.nodeSlab = p.nodeSlab[:l+n]
-	return p.nodeSlab[l:l:l+n]
+	return p.nodeSlab[l : l : l+n]
 }
 
 func (p *parser) attrSlice(n int) []Attr {
@@ -109,7 +109,7 @@ func (p *parser) attrSlice(n int) []Attr {
 	}
 	l := len(p.attrSlab)
 	p.attrSlab = p.attrSlab[:l+n]
-	return p.attrSlab[l:l:l+n]
+	return p.attrSlab[l : l : l+n]
 }
 
 type binxmlError struct {
