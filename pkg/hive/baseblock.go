@@ -92,7 +92,7 @@ type BaseBlock struct {
 	FileNameRaw        []byte    // the 64 on-disk bytes of the file name
 	RmID               GUID      // resource manager GUID (Windows Vista and later; zero otherwise)
 	LogID              GUID      // log GUID
-	Flags              uint32    // bit 0: pending transactions; bit 1: the hive is being defragmented (Windows 10)
+	Flags              uint32    // bit 0: KTM has pending transactions on the hive; bit 1: defragmented (Windows 8) or layered keys supported (Windows 10)
 	TmID               GUID      // transaction manager GUID
 	GUIDSignature      [4]byte   // "rmtm" when RmID, LogID and TmID are in use
 	LastReorganizedRaw uint64    // FILETIME of the last reorganization (Windows 8.1 and later); its 2 low bits are ReorganizeType
