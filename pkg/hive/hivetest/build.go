@@ -137,6 +137,8 @@ type KeyCells struct {
 	Leaves     []int
 	// Values in the key's order.
 	Values []ValueCells
+	// DeletedValues are the free cells of Key.DeletedValues, in order.
+	DeletedValues []ValueCells
 }
 
 // ValueCells are the cells of one value.
@@ -250,6 +252,8 @@ type cellWriter struct {
 	layout     *Layout
 	lastValue  ValueCells
 	lastLeaves []int
+	// The free cell written last, for merging neighbours.
+	lastFree, lastFreeEnd int
 }
 
 // alloc reserves an allocated cell for payload bytes and returns its offset
@@ -283,10 +287,34 @@ func (w *cellWriter) openBin(size int) {
 	w.binStart, w.binEnd, w.cur = start, start+size, start+BinHeaderSize
 }
 
+// free marks an allocated cell free, its bytes left as they are. A cell
+// that directly follows the cell freed just before is merged into it, as
+// Windows coalesces neighbouring free cells (the merged cell's size field
+// stays behind as stale bytes).
+func (w *cellWriter) free(off int) {
+	size := int(-int32(binary.LittleEndian.Uint32(w.buf[off:])))
+	if size <= 0 {
+		return
+	}
+	if w.lastFree >= 0 && w.lastFreeEnd == off && w.lastFree >= w.binStart && off < w.binEnd {
+		merged := w.lastFreeEnd - w.lastFree + size
+		binary.LittleEndian.PutUint32(w.buf[w.lastFree:], uint32(merged))
+		w.lastFreeEnd = off + size
+		return
+	}
+	binary.LittleEndian.PutUint32(w.buf[off:], uint32(size))
+	w.lastFree, w.lastFreeEnd = off, off+size
+}
+
 // closeBin marks the rest of the current bin as one free cell.
 func (w *cellWriter) closeBin() {
 	if w.cur < w.binEnd {
-		binary.LittleEndian.PutUint32(w.buf[w.cur:], uint32(w.binEnd-w.cur))
+		if w.lastFree >= w.binStart && w.lastFreeEnd == w.cur {
+			// The freed cell just before the rest of the bin absorbs it.
+			binary.LittleEndian.PutUint32(w.buf[w.lastFree:], uint32(w.binEnd-w.lastFree))
+		} else {
+			binary.LittleEndian.PutUint32(w.buf[w.cur:], uint32(w.binEnd-w.cur))
+		}
 	}
 	w.cur = w.binEnd
 }
@@ -330,7 +358,7 @@ func layoutCells(root *Key, o *options) ([]byte, int, *Layout, error) {
 		return nil, 0, nil, fmt.Errorf("hivetest: leaf capacity %d out of range", o.leafCap)
 	}
 	w := &cellWriter{o: o, firstBin: o.lastWrittenOf(root), sk: map[string]int{}, skRefs: map[int]uint32{},
-		layout: &Layout{Keys: map[string]*KeyCells{}}}
+		layout: &Layout{Keys: map[string]*KeyCells{}}, lastFree: -1}
 	w.openBin(PageSize)
 	sd := root.Security
 	if sd == nil {
@@ -437,6 +465,19 @@ func (w *cellWriter) writeKey(k *Key, parent int, inherited []byte, depth int, p
 			maxValueData = max(maxValueData, len(v.Data))
 		}
 	}
+	for _, v := range k.DeletedValues {
+		if _, _, err := w.writeValue(v); err != nil {
+			return 0, name, keyError(path, "deleted value %q: %v", v.Name, err)
+		}
+		vc := w.lastValue
+		kc.DeletedValues = append(kc.DeletedValues, vc)
+		w.free(vc.VK)
+		for _, c := range append([]int{vc.Data, vc.SegmentList}, vc.Segments...) {
+			if c >= 0 {
+				w.free(c)
+			}
+		}
+	}
 
 	childOffs := make([]int, len(k.Subkeys))
 	childNames := make([]encodedName, len(k.Subkeys))
@@ -513,8 +554,9 @@ func (w *cellWriter) writeValue(v Value) (int, encodedName, error) {
 	default:
 		var do int
 		var c []byte
-		do, c, err = w.alloc(len(v.Data))
+		do, c, err = w.alloc(len(v.Data) + len(v.Slack))
 		copy(c, v.Data)
+		copy(c[len(v.Data):], v.Slack)
 		dataOff = uint32(do)
 		w.lastValue.Data = do
 	}

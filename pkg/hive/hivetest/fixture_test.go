@@ -32,8 +32,12 @@ func sampleTree(fanout int) *Key {
 			{Name: "Environment", LastWrite: sampleTime.Add(time.Second), Security: openSD, Class: "EnvClass",
 				Values: []Value{
 					ExpandSZ("Path", `%USERPROFILE%\AppData\Local\Microsoft\WindowsApps;`),
-					SZ("GOPATH", `C:\Users\alice\go`),
+					{Name: "GOPATH", Type: RegSZ, Data: UTF16(`C:\Users\alice\go`), Slack: UTF16(`\old\workspace`)},
 					SZ("", "default value"),
+				},
+				DeletedValues: []Value{
+					ExpandSZ("Path", `C:\Users\Public\tools;%USERPROFILE%\AppData\Local\Microsoft\WindowsApps;`),
+					DWORD("COR_ENABLE_PROFILING", 1),
 				}},
 			{Name: "Types", LastWrite: sampleTime.Add(2 * time.Second), Security: openSD,
 				Values: []Value{

@@ -118,3 +118,64 @@ func TestDirty_WriteFilesLaysOutPrimaryAndLogs(t *testing.T) {
 		t.Errorf("Environment last write %v after recovery", k.LastWrite())
 	}
 }
+
+func TestBuild_DeletedValuesAndSlackStayInUnallocatedSpace(t *testing.T) {
+	root := sampleTree(10)
+	b, lay, err := BuildLayout(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	env := lay.Keys["Environment"]
+	if len(env.DeletedValues) != 2 {
+		t.Fatalf("%d deleted values in the layout", len(env.DeletedValues))
+	}
+	oldPath := root.Path("Environment").DeletedValues[0]
+	vc := env.DeletedValues[0]
+	vk := FileOffset(vc.VK)
+	if size := int32(le.Uint32(b[vk:])); size <= 0 {
+		t.Errorf("deleted vk cell size %d: not free", size)
+	}
+	if string(b[vk+4:vk+6]) != "vk" || string(b[vk+24:vk+28]) != "Path" {
+		t.Errorf("deleted vk cell bytes %q", b[vk+4:vk+28])
+	}
+	// The data cell directly follows and was merged into the vk's free cell;
+	// its bytes are intact.
+	data := FileOffset(vc.Data)
+	if int(le.Uint32(b[vk:])) < vc.Data-vc.VK+len(oldPath.Data) {
+		t.Errorf("free cell of %d bytes does not cover the old data", le.Uint32(b[vk:]))
+	}
+	if !bytes.Equal(b[data+4:data+4+len(oldPath.Data)], oldPath.Data) {
+		t.Error("old Path data not intact in unallocated space")
+	}
+	if env.DeletedValues[1].Data != -1 {
+		t.Error("a deleted 4-byte value has a data cell")
+	}
+	// Slack follows the live GOPATH data inside its allocated cell.
+	gopath := env.Values[1]
+	want := root.Path("Environment").Values[1]
+	cell := FileOffset(gopath.Data)
+	if size := -int32(le.Uint32(b[cell:])); int(size) < 4+len(want.Data)+len(want.Slack) {
+		t.Errorf("GOPATH data cell of %d bytes cannot hold data and slack", size)
+	}
+	if !bytes.Equal(b[cell+4+len(want.Data):cell+4+len(want.Data)+len(want.Slack)], want.Slack) {
+		t.Error("slack bytes not after the data")
+	}
+	// The reader sees only the live values, with their exact sizes.
+	h, err := hive.Load("slack", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Anomalies()) != 0 {
+		t.Errorf("anomalies %v", h.Anomalies())
+	}
+	k, _ := h.OpenKey("Environment")
+	vals, _ := k.Values()
+	if len(vals) != 3 {
+		t.Fatalf("%d live values", len(vals))
+	}
+	got, _ := vals[1].Data()
+	if !bytes.Equal(got, want.Data) {
+		t.Errorf("GOPATH reads %x", got)
+	}
+}

@@ -39,6 +39,12 @@ type Key struct {
 	// Flags are extra nk flag bits OR-ed into the computed ones (for example
 	// 0x0001 KEY_VOLATILE or 0x0010 KEY_SYM_LINK in hostile tests).
 	Flags uint16
+	// DeletedValues are values the key once had: written after its live
+	// values as free cells with their bytes intact (vk cell, then data), the
+	// way Windows leaves a deleted or replaced value behind, so that
+	// recovery of earlier states from unallocated space can be tested. They
+	// are not in the key's value list.
+	DeletedValues []Value
 }
 
 // Value is one registry value.
@@ -55,6 +61,11 @@ type Value struct {
 	Type uint32
 	// Data are the exact data bytes.
 	Data []byte
+	// Slack, for data stored in its own cell (more than 4 bytes, not big
+	// data), are bytes left in that cell after the data: the tail of a
+	// longer value Windows overwrote in place. The value's size stays
+	// len(Data).
+	Slack []byte
 }
 
 // ListKind selects how a key's subkey list is stored.
@@ -195,15 +206,26 @@ func (k *Key) Clone() *Key {
 	c.Security = cloneBytes(k.Security)
 	c.Values = make([]Value, len(k.Values))
 	for i, v := range k.Values {
-		v.NameRaw = cloneBytes(v.NameRaw)
-		v.Data = cloneBytes(v.Data)
-		c.Values[i] = v
+		c.Values[i] = v.clone()
+	}
+	if k.DeletedValues != nil {
+		c.DeletedValues = make([]Value, len(k.DeletedValues))
+		for i, v := range k.DeletedValues {
+			c.DeletedValues[i] = v.clone()
+		}
 	}
 	c.Subkeys = make([]*Key, len(k.Subkeys))
 	for i, s := range k.Subkeys {
 		c.Subkeys[i] = s.Clone()
 	}
 	return &c
+}
+
+func (v Value) clone() Value {
+	v.NameRaw = cloneBytes(v.NameRaw)
+	v.Data = cloneBytes(v.Data)
+	v.Slack = cloneBytes(v.Slack)
+	return v
 }
 
 func cloneBytes(b []byte) []byte {
