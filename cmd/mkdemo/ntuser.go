@@ -155,6 +155,11 @@ func aliceLocal() (*ht.Key, error) {
 		ht.ExpandSZ("OneDrive", `C:\Users\alice\OneDrive`),
 		ht.SZ("GOPATH", `D:\work\go`),
 	)
+	// The values setx replaced are still in unallocated space.
+	env.DeletedValues = []ht.Value{
+		ht.ExpandSZ("Path", defaultUserPath),
+		ht.ExpandSZ("GOPATH", `%USERPROFILE%\go`),
+	}
 	oc := uint8(ht.ObjectInherit | ht.ContainerInherit)
 	env.Security = userSD(alice, ht.Allow(ht.SIDEveryone, ht.KeySetValue, oc))
 	gp := path(`Microsoft\Windows\CurrentVersion\Group Policy\Scripts\Logon`, tGPO, gpoScriptKeys(tGPO))
@@ -172,6 +177,7 @@ func aliceRoaming() (*ht.Key, error) {
 	root.LastWrite = tRoaming
 	env := root.Path("Environment")
 	env.LastWrite = tRoaming
+	env.DeletedValues = nil
 	env.SetValue(ht.ExpandSZ("Path", `C:\Users\Public\tools;`+defaultUserPath))
 	env.SetValue(ht.ExpandSZ("GOPATH", `%USERPROFILE%\go`))
 	return root, nil
