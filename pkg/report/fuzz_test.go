@@ -129,3 +129,26 @@ func checkScript(t *testing.T, out string) {
 		}
 	}
 }
+
+// FuzzPowerShellUTF16 checks that a name given as UTF-16LE bytes always
+// becomes an ASCII expression evaluating to exactly those code units.
+func FuzzPowerShellUTF16(f *testing.F) {
+	f.Add([]byte{'P', 0, 0x00, 0xD8})
+	f.Add([]byte{0x00, 0xDC, 0x00, 0xD8, '\'', 0, '\n', 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		expr := PowerShellUTF16(b)
+		for _, c := range []byte(expr) {
+			if c < 0x20 || c >= 0x7f {
+				t.Fatalf("not printable ASCII: %q", expr)
+			}
+		}
+		got, rest := evalPowerShellString(t, expr)
+		want := make([]uint16, len(b)/2)
+		for i := range want {
+			want[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+		}
+		if rest != "" || !slicesEqual(got, want) {
+			t.Fatalf("PowerShellUTF16(%x) = %q evaluates to %x", b, expr, got)
+		}
+	})
+}
