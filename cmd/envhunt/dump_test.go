@@ -328,7 +328,7 @@ func TestInfo_DirtyCorpusHive(t *testing.T) {
 
 // dumpCorpusPath finds a file of the shared corpus (ENVHUNT_CORPUS, or
 // ../shared/corpus beside the checkout), skipping when it is absent.
-func dumpCorpusPath(t *testing.T, elem ...string) string {
+func dumpCorpusPath(t testing.TB, elem ...string) string {
 	t.Helper()
 	dir := os.Getenv("ENVHUNT_CORPUS")
 	if dir == "" {
