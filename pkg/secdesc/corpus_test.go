@@ -1,6 +1,8 @@
 package secdesc_test
 
 import (
+	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -126,7 +128,7 @@ func TestSDDL_MatchesSambaOnCorpusDescriptors(t *testing.T) {
 
 const fwntACEs = `import sys, json, pyfwnt
 out = []
-for h in sys.argv[1:]:
+for h in sys.stdin.read().split():
     sd = pyfwnt.security_descriptor()
     sd.copy_from_byte_stream(bytes.fromhex(h))
     def acl(a):
@@ -149,18 +151,38 @@ type fwntDesc struct {
 
 func TestACEs_MatchLibfwntOnCorpusDescriptors(t *testing.T) {
 	havePython(t, "pyfwnt")
+	var raws [][]byte
+	var where []string
+	for _, c := range corpusDescriptors {
+		raws = append(raws, corpusDescriptor(t, c.hive, c.key))
+		where = append(where, c.hive+` \`+c.key)
+	}
+	compareLibfwnt(t, raws, where)
+}
+
+// Every distinct descriptor of the corpus hives decodes to the ACEs libfwnt
+// decodes, mandatory labels included.
+func TestACEs_MatchLibfwntOnEveryCorpusDescriptor(t *testing.T) {
+	havePython(t, "pyfwnt")
+	raws, where := corpusAll(t)
+	compareLibfwnt(t, raws, where)
+}
+
+func compareLibfwnt(t *testing.T, raws [][]byte, where []string) {
+	t.Helper()
 	var hexes []string
 	var sds []*secdesc.SecurityDescriptor
-	for _, c := range corpusDescriptors {
-		b := corpusDescriptor(t, c.hive, c.key)
+	for i, b := range raws {
 		sd, err := secdesc.Parse(b)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", where[i], err)
 		}
 		hexes = append(hexes, hex.EncodeToString(b))
 		sds = append(sds, sd)
 	}
-	out, err := exec.Command(debianPython, append([]string{"-c", fwntACEs}, hexes...)...).Output()
+	cmd := exec.Command(debianPython, "-c", fwntACEs)
+	cmd.Stdin = strings.NewReader(strings.Join(hexes, "\n"))
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("libfwnt: %v", err)
 	}
@@ -190,10 +212,13 @@ func TestACEs_MatchLibfwntOnCorpusDescriptors(t *testing.T) {
 		}
 		return b.String()
 	}
-	for i, c := range corpusDescriptors {
+	if len(got) != len(sds) {
+		t.Fatalf("libfwnt decoded %d descriptors of %d", len(got), len(sds))
+	}
+	for i := range sds {
 		sd, fw := sds[i], got[i]
 		if sd.Owner.String() != fw.Owner || sd.Group.String() != fw.Group {
-			t.Errorf("%s %q: owner/group %s/%s, libfwnt %s/%s", c.hive, c.key, sd.Owner, sd.Group, fw.Owner, fw.Group)
+			t.Errorf("%s: owner/group %s/%s, libfwnt %s/%s", where[i], sd.Owner, sd.Group, fw.Owner, fw.Group)
 		}
 		// libfwnt 20181227 swaps the two ACL accessors on these
 		// descriptors; the DACL must be one of them and the SACL, when the
@@ -206,14 +231,11 @@ func TestACEs_MatchLibfwntOnCorpusDescriptors(t *testing.T) {
 		case b:
 			other = a
 		default:
-			t.Errorf("%s %q: DACL %s matches neither libfwnt ACL (%s | %s)", c.hive, c.key, d, a, b)
+			t.Errorf("%s: DACL %s matches neither libfwnt ACL (%s | %s)", where[i], d, a, b)
 			continue
 		}
 		if sd.SACL != nil && render(sd.SACL) != other {
-			t.Errorf("%s %q: SACL %s, libfwnt's other ACL %s", c.hive, c.key, render(sd.SACL), other)
-		}
-		if len(sd.DACL.ACEs) == 0 {
-			t.Errorf("%s %q: corpus DACL unexpectedly empty", c.hive, c.key)
+			t.Errorf("%s: SACL %s, libfwnt's other ACL %s", where[i], render(sd.SACL), other)
 		}
 	}
 }
@@ -223,3 +245,102 @@ func itoa(v int) string { return strings.TrimSpace(jsonNum(v)) }
 func jsonNum(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 func num(v any) string { return jsonNum(v) }
+
+// corpusAll collects every distinct descriptor of the corpus hives (all sk
+// cells reachable from keys), with where it was first met.
+func corpusAll(t *testing.T) (raws [][]byte, where []string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, file := range []string{"regipy/NTUSER.DAT", "regipy/transactions_NTUSER.DAT", "velocidex/velocidex_NTUSER.DAT",
+		"regipy/SYSTEM", "regipy/SYSTEM_B", "regipy/SAM", "regipy/SECURITY", "regipy/ntuser_software_partial"} {
+		h, err := hive.Open(testcorpus.Path(t, append([]string{"hives"}, strings.Split(file, "/")...)...), hive.WithoutLogs())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = h.Walk(context.Background(), func(k *hive.Key) error {
+			s, err := k.Security()
+			if err != nil || seen[string(s.Descriptor)] {
+				return nil
+			}
+			seen[string(s.Descriptor)] = true
+			raws = append(raws, s.Descriptor)
+			where = append(where, file+` \`+k.Path())
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return raws, where
+}
+
+// withoutSACL returns a copy of a self-relative descriptor with its SACL
+// switched off in the header (control bits and offset patched, nothing
+// re-encoded).
+func withoutSACL(b []byte) []byte {
+	c := append([]byte(nil), b...)
+	ctl := binary.LittleEndian.Uint16(c[2:]) &^ uint16(secdesc.SESACLPresent|secdesc.SESACLAutoInheritReq|secdesc.SESACLAutoInherited|secdesc.SESACLProtected)
+	binary.LittleEndian.PutUint16(c[2:], ctl)
+	binary.LittleEndian.PutUint32(c[12:], 0)
+	return c
+}
+
+// Every distinct descriptor of the corpus hives, not only the Environment
+// keys, renders as samba renders it (with the normalisations documented
+// above). Samba 4.17 crashes rendering mandatory label entries, so
+// descriptors holding one are given to samba with the SACL switched off and
+// compared without their S: part; their SACLs are checked against libfwnt
+// in TestACEs_MatchLibfwntOnEveryCorpusDescriptor.
+func TestSDDL_MatchesSambaOnEveryCorpusDescriptor(t *testing.T) {
+	havePython(t, "samba")
+	raws, where := corpusAll(t)
+	var hexes, ours []string
+	labels := 0
+	for i, b := range raws {
+		sd, err := secdesc.Parse(b)
+		if err != nil {
+			t.Errorf("%s: %v", where[i], err)
+			hexes, ours = append(hexes, hex.EncodeToString(b)), append(ours, "")
+			continue
+		}
+		str := sd.SDDL()
+		if sd.MandatoryLabel() != nil || (sd.SACL != nil && hasLabel(sd.SACL)) {
+			labels++
+			b = withoutSACL(b)
+			str = str[:strings.Index(str, "S:")]
+		} else if sd.Control&secdesc.SESACLPresent != 0 && sd.SACL == nil {
+			str = str[:strings.Index(str, "S:")]
+		}
+		hexes, ours = append(hexes, hex.EncodeToString(b)), append(ours, str)
+	}
+	cmd := exec.Command(debianPython, "-c", `import sys
+from samba.dcerpc import security
+from samba.ndr import ndr_unpack
+for h in sys.stdin.read().split():
+    print(ndr_unpack(security.descriptor, bytes.fromhex(h)).as_sddl())
+`)
+	cmd.Stdin = strings.NewReader(strings.Join(hexes, "\n"))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("samba: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(ours) {
+		t.Fatalf("samba printed %d lines for %d descriptors", len(lines), len(ours))
+	}
+	for i := range ours {
+		if want := normaliseSambaRights(t, lines[i]); ours[i] != want {
+			t.Errorf("%s:\n got %s\nwant %s", where[i], ours[i], want)
+		}
+	}
+	t.Logf("%d distinct descriptors compared (%d with a mandatory label, compared without the SACL)", len(ours), labels)
+}
+
+func hasLabel(acl *secdesc.ACL) bool {
+	for _, a := range acl.ACEs {
+		if a.Type == secdesc.SystemMandatoryLabel {
+			return true
+		}
+	}
+	return false
+}
