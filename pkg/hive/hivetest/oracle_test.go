@@ -256,3 +256,70 @@ func TestBuild_ReglookupReadsTheSameKeysTimesAndSecurity(t *testing.T) {
 		t.Errorf("inherited security: owner %s", g.owner)
 	}
 }
+
+// TestBuild_LibregfReadsTheSameKeysAndValues: regfexport (libregf), a third
+// independent parser, lists the same key paths and, per key, the same value
+// names with the same data sizes.
+func TestBuild_LibregfReadsTheSameKeysAndValues(t *testing.T) {
+	tool := needTool(t, "regfexport")
+	root := sampleTree(2000)
+	b, err := Build(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(tool, writeTemp(t, b)).Output()
+	if err != nil {
+		t.Fatalf("regfexport: %v", err)
+	}
+	want := map[string]string{}
+	var walk func(k *Key, path string)
+	walk = func(k *Key, path string) {
+		var vals []string
+		for _, v := range k.Values {
+			name := v.Name
+			if name == "" {
+				name = "(default)"
+			}
+			vals = append(vals, fmt.Sprintf("%s=%d", name, len(v.Data)))
+		}
+		want[path] = strings.Join(vals, ",")
+		for _, s := range k.Subkeys {
+			walk(s, path+`\`+s.Name)
+		}
+	}
+	walk(root, root.Name)
+	got := map[string]string{}
+	var cur string
+	var vals []string
+	var valName string
+	flush := func() {
+		if cur != "" {
+			got[cur] = strings.Join(vals, ",")
+		}
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		switch {
+		case strings.HasPrefix(line, "Key path: "):
+			flush()
+			cur, vals = strings.TrimPrefix(line, "Key path: "), nil
+		case strings.HasPrefix(line, "Value: "):
+			// "Value: N name"
+			f := strings.SplitN(strings.TrimPrefix(line, "Value: "), " ", 2)
+			valName = ""
+			if len(f) == 2 {
+				valName = f[1]
+			}
+		case strings.HasPrefix(line, "Data size: "):
+			vals = append(vals, valName+"="+strings.TrimPrefix(line, "Data size: "))
+		}
+	}
+	flush()
+	if len(got) != len(want) {
+		t.Errorf("libregf lists %d keys, want %d", len(got), len(want))
+	}
+	for p, w := range want {
+		if got[p] != w {
+			t.Errorf("key %s: libregf values %q, want %q", p, got[p], w)
+		}
+	}
+}
