@@ -639,7 +639,7 @@ func decodeKernelRegistry(e *Event, d *Decoded, p *payload) {
 }
 
 // Kernel-Process event names by id.
-var kernelProcessNames = map[uint16]string{1: "ProcessStart", 2: "ProcessStop", 15: "ProcessRundown"}
+var kernelProcessNames = map[uint16]string{1: "ProcessStart", 2: "ProcessStop", 3: "ThreadStart", 4: "ThreadStop", 15: "ProcessRundown"}
 
 func decodeKernelProcess(e *Event, d *Decoded, p *payload) {
 	d.Source = "Kernel-Process"
@@ -677,6 +677,13 @@ func decodeKernelProcess(e *Event, d *Decoded, p *payload) {
 		}
 	}
 	switch e.ID {
+	case 3, 4:
+		// ThreadStart/ThreadStop: only the ids are needed (the thread map).
+		if e.Version > 1 {
+			return
+		}
+		add("ProcessID", p.u32("ProcessID"))
+		add("ThreadID", p.u32("ThreadID"))
 	case 1:
 		if e.Version > 3 {
 			return

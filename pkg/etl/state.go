@@ -211,6 +211,12 @@ func (s *State) observeProcess(e *Event, d *Decoded) {
 		}
 		return
 	}
+	if d.Source == "Kernel-Process" && (e.ID == 3 || e.ID == 4) {
+		if d.Has("ThreadID") && len(s.threads) < maxThreads {
+			s.threads[uint32(d.Uint("ThreadID"))] = uint32(d.Uint("ProcessID"))
+		}
+		return
+	}
 	var p Process
 	start, end, rundown := false, false, false
 	switch d.Source {

@@ -24,6 +24,9 @@ const (
 	System   = "SYSTEM"
 	PerfInfo = "PERFINFO"
 	Manifest = "EVENT_HEADER"
+	// Raw places Event.Payload in the buffer as a whole record, header
+	// included (for records of other header types; see RawTimestamp).
+	Raw = "RAW"
 )
 
 // Trace describes a file to write.
@@ -107,13 +110,7 @@ func Build(t Trace) []byte {
 	if end.IsZero() {
 		end = t.StartTime.Add(time.Second)
 	}
-	const headerTS = 1_000_000_000
-	raw := func(at time.Time) int64 {
-		if at.IsZero() {
-			at = t.StartTime
-		}
-		return headerTS + int64(wintime.ToFiletime(at)) - int64(wintime.ToFiletime(t.StartTime))
-	}
+	raw := func(at time.Time) int64 { return RawTimestamp(t.StartTime, at) }
 
 	// Buffer 0: the logfile header record.
 	lh := logfileHeader(t, ptr, end)
@@ -134,6 +131,8 @@ func Build(t Trace) []byte {
 		var rec []byte
 		ts := raw(e.Time)
 		switch e.Header {
+		case Raw:
+			rec = e.Payload
 		case PerfInfo:
 			ht := byte(0x11)
 			if ptr == 4 {
@@ -172,6 +171,19 @@ func Build(t Trace) []byte {
 		}
 	}
 	return out
+}
+
+// headerTS is the raw timestamp of the logfile header event; the clock is
+// QPC at 10 MHz, so one tick is 100 ns.
+const headerTS = 1_000_000_000
+
+// RawTimestamp is the raw (QPC) timestamp Build gives an event at time at in
+// a trace that starts at start.
+func RawTimestamp(start, at time.Time) int64 {
+	if at.IsZero() {
+		at = start
+	}
+	return headerTS + int64(wintime.ToFiletime(at)) - int64(wintime.ToFiletime(start))
 }
 
 func align8(n int) int { return (n + 7) &^ 7 }
