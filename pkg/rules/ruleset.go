@@ -14,6 +14,16 @@ type RuleSet struct {
 	rules []*Rule
 	byID  map[string]*Rule
 	byCat map[event.Category][]*Rule
+	index map[event.Category]*lastIndex
+}
+
+// lastIndex narrows the rules of a category by the last component of an
+// event's TargetObject (the text after its last backslash): a rule whose
+// every way to match requires TargetObject to end with "\name" is only
+// tried on events whose TargetObject ends that way.
+type lastIndex struct {
+	byLast map[string][]int // lower-cased last component -> positions in byCat
+	always []int            // rules the index cannot narrow
 }
 
 // NewRuleSet builds a rule set. When two rules share an id (compared
@@ -44,7 +54,114 @@ func NewRuleSet(rules ...*Rule) *RuleSet {
 			}
 		}
 	}
+	s.index = map[event.Category]*lastIndex{}
+	for c, rs := range s.byCat {
+		idx := &lastIndex{byLast: map[string][]int{}}
+		for i, r := range rs {
+			keys, ok := lastKeys(r.det.cond, availIn(c))
+			if !ok {
+				idx.always = append(idx.always, i)
+				continue
+			}
+			seen := map[string]bool{}
+			for _, k := range keys {
+				if !seen[k] {
+					seen[k] = true
+					idx.byLast[k] = append(idx.byLast[k], i)
+				}
+			}
+		}
+		s.index[c] = idx
+	}
 	return s
+}
+
+// lastComponent returns the part of a pattern's required ending after its
+// last backslash, when the pattern ends in literal text holding a
+// backslash.
+func lastComponent(g *glob) (string, bool) {
+	if len(g.toks) == 0 {
+		return "", false
+	}
+	t := g.toks[len(g.toks)-1]
+	if t.kind != 'l' {
+		return "", false
+	}
+	i := strings.LastIndexByte(t.lit, '\\')
+	if i < 0 {
+		return "", false
+	}
+	return t.lit[i+1:], true
+}
+
+// lastKeys returns the last components one of which an event's
+// TargetObject must end with for the condition to hold; ok is false when
+// the condition does not pin them.
+func lastKeys(n cond, avail func(string) bool) (keys []string, ok bool) {
+	if !possible(n, avail) {
+		return nil, true // never matches: no key needed
+	}
+	switch x := n.(type) {
+	case *condSel:
+		for _, g := range x.s.groups {
+			var best []string
+			found := false
+			for _, m := range g {
+				if m.field != "" && m.needsPresence() && !avail(m.field) {
+					found, best = true, nil // this group never matches
+					break
+				}
+				if m.field != "TargetObject" || m.kind != kindString || m.orNull || m.cased {
+					continue
+				}
+				var gs []*glob
+				if m.all {
+					gs = m.groups[0]
+				} else {
+					for _, grp := range m.groups {
+						gs = append(gs, grp...)
+					}
+				}
+				var ks []string
+				all := true
+				for _, gl := range gs {
+					k, ok := lastComponent(gl)
+					if !ok {
+						all = false
+						break
+					}
+					ks = append(ks, k)
+				}
+				if all && (!found || len(ks) < len(best)) {
+					best, found = ks, true
+				}
+			}
+			if !found {
+				return nil, false
+			}
+			keys = append(keys, best...)
+		}
+		return keys, true
+	case *condOr:
+		for _, y := range x.xs {
+			k, ok := lastKeys(y, avail)
+			if !ok {
+				return nil, false
+			}
+			keys = append(keys, k...)
+		}
+		return keys, true
+	case *condAnd:
+		found := false
+		for _, y := range x.xs {
+			k, ok := lastKeys(y, avail)
+			if ok && (!found || len(k) < len(keys)) {
+				keys, found = k, true
+			}
+		}
+		return keys, found
+	}
+	return nil, false
 }
 
 // With returns a rule set holding s's rules and other's, other's replacing
@@ -87,9 +204,32 @@ func (s *RuleSet) Match(ev *event.Event) []*Match {
 	}
 	c := &evalCtx{ev: ev}
 	var out []*Match
-	for _, r := range rules {
+	try := func(r *Rule) {
 		if m := r.match(c); m != nil {
 			out = append(out, m)
+		}
+	}
+	idx := s.index[ev.Category]
+	to, ok := ev.Get("TargetObject")
+	target, isText := to.(string)
+	if !ok || !isText || idx == nil {
+		for _, r := range rules {
+			try(r)
+		}
+		return out
+	}
+	// Merge the rules that cannot be narrowed with those keyed by the
+	// last component, in rule order.
+	last := strings.ToLower(target[strings.LastIndexByte(target, '\\')+1:])
+	a, b := idx.always, idx.byLast[last]
+	for len(a) > 0 || len(b) > 0 {
+		switch {
+		case len(b) == 0 || (len(a) > 0 && a[0] < b[0]):
+			try(rules[a[0]])
+			a = a[1:]
+		default:
+			try(rules[b[0]])
+			b = b[1:]
 		}
 	}
 	return out
