@@ -71,3 +71,21 @@ func ExampleHive_Walk() {
 	// "Software" has 0 values
 	// partial: false
 }
+
+// Keys is the walk as a range-over-func iterator.
+func ExampleHive_Keys() {
+	h, err := hive.Load("NTUSER.DAT", exampleHive())
+	if err != nil {
+		log.Fatal(err)
+	}
+	for k, err := range h.Keys(context.Background()) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		if k.Path() == "Environment" {
+			fmt.Println("found", k.Path(), "with", k.ValueCount(), "values")
+			break
+		}
+	}
+	// Output: found Environment with 2 values
+}

@@ -3,6 +3,7 @@ package hive
 import (
 	"context"
 	"errors"
+	"iter"
 )
 
 // Walk calls fn for every key reachable from the root, depth first, parents
@@ -116,4 +117,24 @@ func (b bitset) set(off uint32) {
 func (b bitset) has(off uint32) bool {
 	i := off / 8
 	return int(i/64) < len(b) && b[i/64]&(1<<(i%64)) != 0
+}
+
+// errStopIter ends a Walk when the consumer of Keys stops early.
+var errStopIter = errors.New("iteration stopped")
+
+// Keys is Walk as an iterator: every key, parents first, with a non-nil error
+// as the last element when the walk failed (a cancelled context). Breaking
+// out of the loop stops the walk.
+func (h *Hive) Keys(ctx context.Context) iter.Seq2[*Key, error] {
+	return func(yield func(*Key, error) bool) {
+		err := h.Walk(ctx, func(k *Key) error {
+			if !yield(k, nil) {
+				return errStopIter
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStopIter) {
+			yield(nil, err)
+		}
+	}
 }
