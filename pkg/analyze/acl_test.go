@@ -245,3 +245,61 @@ func TestDescriptorEvents_Fields(t *testing.T) {
 		t.Errorf("profile owner's name from Names: %q", evs[4].String("TrusteeName"))
 	}
 }
+
+// An inherited entry naming the key's owner is what a parent's inheritable
+// CREATOR OWNER entry becomes: it is matched, while another SID is not.
+func TestDescriptorEvents_InheritedFromCreatorOwner(t *testing.T) {
+	parse := func(s string) *secdesc.SecurityDescriptor {
+		sd, err := secdesc.FromSDDL(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sd
+	}
+	parent := parse("O:BAG:SYD:(A;CIIO;GA;;;CO)(A;CI;KA;;;SY)")
+	for _, c := range []struct {
+		sddl      string
+		unmatched string
+	}{
+		{"O:S-1-5-21-1-2-3-1005G:SYD:(A;ID;KA;;;S-1-5-21-1-2-3-1005)(A;CIID;KA;;;SY)", ""},
+		{"O:BAG:SYD:(A;ID;KA;;;S-1-5-21-1-2-3-1005)(A;CIID;KA;;;SY)", "S-1-5-21-1-2-3-1005"},
+	} {
+		evs := analyze.DescriptorEvents(analyze.ACLKey{Name: `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment`,
+			Descriptor: parse(c.sddl), Parent: parent})
+		if got := evs[0].String("UnmatchedInheritedTrustees"); got != c.unmatched {
+			t.Errorf("%s: unmatched %q, want %q", c.sddl, got, c.unmatched)
+		}
+	}
+}
+
+// Whatever descriptor a hive holds, the analyzer builds its events without
+// panicking and with declared fields only.
+func FuzzDescriptorEvents(f *testing.F) {
+	for _, s := range []string{
+		"O:BAG:BAD:(A;OICIID;KA;;;" + aclUser + ")(A;;KW;;;WD)(D;;DC;;;IU)(A;OICI;GA;;;CO)S:(ML;;NW;;;LW)",
+		"O:BAG:SYD:NO_ACCESS_CONTROL",
+		"D:",
+	} {
+		sd, _ := secdesc.FromSDDL(s)
+		b, _ := sd.Marshal()
+		f.Add(b, true)
+	}
+	parent, _ := secdesc.FromSDDL("O:BAG:SYD:P(A;OICI;KA;;;" + aclUser + ")(A;CIIO;GA;;;CO)")
+	f.Fuzz(func(t *testing.T, b []byte, withParent bool) {
+		sd, err := secdesc.Parse(b)
+		if err != nil {
+			return
+		}
+		k := analyze.ACLKey{Name: `HKU\` + aclUser + `\Environment`, Descriptor: sd, ProfileOwner: secdesc.MustSID(aclUser)}
+		if withParent {
+			k.Parent = parent
+		}
+		for _, ev := range analyze.DescriptorEvents(k) {
+			for _, name := range ev.Names() {
+				if !event.HasField(event.RegistryACL, name) {
+					t.Fatalf("undeclared field %s", name)
+				}
+			}
+		}
+	})
+}
