@@ -219,11 +219,17 @@ func load(name string, data []byte, o *options) (*Hive, error) {
 		return nil, err
 	}
 	if h.dirty && !h.recovered {
-		msg := "base block is dirty (primary sequence %d, secondary %d, checksum ok %v) and no transaction log was applied: the newest writes may be missing"
+		msg := "base block is dirty (primary sequence %d, secondary %d, checksum ok %v) and no transaction log could be applied: the newest writes may be missing"
 		if o.noLogs {
 			msg = "base block is dirty (primary sequence %d, secondary %d, checksum ok %v); transaction logs were not applied as asked"
 		}
-		h.addAnomaly(Anomaly{Offset: 0, Kind: AnomalyDirty, Message: fmt.Sprintf(msg, h.bb.PrimarySeq, h.bb.SecondarySeq, h.bb.ChecksumOK)}, true)
+		msg = fmt.Sprintf(msg, h.bb.PrimarySeq, h.bb.SecondarySeq, h.bb.ChecksumOK)
+		for _, r := range h.logs {
+			if r.Reason != "" {
+				msg += fmt.Sprintf("; %s: %s", r.File, r.Reason)
+			}
+		}
+		h.addAnomaly(Anomaly{Offset: 0, Kind: AnomalyDirty, Message: msg}, true)
 	}
 	return h, nil
 }
