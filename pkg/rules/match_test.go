@@ -299,3 +299,24 @@ func TestLoad_WarnsWhenABackslashEscapesAWildcard(t *testing.T) {
 		t.Errorf("escaped backslash warned: %v", r.Warnings)
 	}
 }
+
+func TestExplain_ListsStayOnOneLine(t *testing.T) {
+	r := mustParse(t, ruleText("registry_set", "sel:\n    Details: x\ncondition: sel")+"envhunt:\n    pattern: path\n    explain: 'data {{Data}}'\n")
+	if got := r.Explain(setEvent("Data", []string{"a", "b"})); got != "data a; b" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestRuleSet_FieldrefNeedsTheReferencedField(t *testing.T) {
+	// NewName exists only in registry_rename events, so a fieldref to it
+	// keeps the rule off registry_set.
+	rs := NewRuleSet(mustParse(t, ruleText("registry_event", "sel:\n    TargetObject|fieldref: NewName\ncondition: sel")))
+	for _, in := range rs.Needs() {
+		if in.Category != event.RegistryRename {
+			t.Errorf("rule indexed for %s", in.Category)
+		}
+	}
+	if len(rs.Match(catEvent(event.RegistryRename, "TargetObject", `HKU\x`, "NewName", `hku\X`))) != 1 {
+		t.Error("fieldref rename did not match")
+	}
+}

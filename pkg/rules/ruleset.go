@@ -254,6 +254,21 @@ func (m *fieldMatcher) needsPresence() bool {
 	return true
 }
 
+// refsAvailable reports whether a fieldref matcher can hold: with all
+// every referenced field must exist, else one of them.
+func (m *fieldMatcher) refsAvailable(avail func(string) bool) bool {
+	n := 0
+	for _, ref := range m.refs {
+		if avail(ref) {
+			n++
+		}
+	}
+	if m.all {
+		return n == len(m.refs)
+	}
+	return n > 0
+}
+
 // possible reports whether a condition can be true for an event whose
 // fields are limited to those avail accepts: a selection that needs a field
 // the category does not declare can never match.
@@ -267,15 +282,9 @@ func possible(n cond, avail func(string) bool) bool {
 					ok = false
 					break
 				}
-				if m.kind == kindFieldref && m.needsPresence() {
-					for _, ref := range m.refs {
-						if !avail(ref) && !m.all {
-							continue
-						}
-						if !avail(ref) {
-							ok = false
-						}
-					}
+				if m.kind == kindFieldref && !m.refsAvailable(avail) {
+					ok = false
+					break
 				}
 			}
 			if ok {

@@ -73,7 +73,13 @@ func (t template) render(ev *event.Event) string {
 		}
 		v := ""
 		if ev != nil {
-			v = ev.String(s.field)
+			if x, ok := ev.Get(s.field); ok {
+				if list, isList := x.([]string); isList {
+					v = strings.Join(list, "; ") // one line, even for REG_MULTI_SZ
+				} else {
+					v = event.FormatValue(x)
+				}
+			}
 		}
 		if v == "" {
 			v = s.fallback
