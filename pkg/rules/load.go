@@ -665,7 +665,31 @@ func (l *loader) detection(n *yaml.Node, r *Rule) *detection {
 	if len(xs) > 1 {
 		d.cond = &condOr{xs}
 	}
+	used := map[*selection]bool{}
+	markUsed(d.cond, used)
+	for i, k := range keys {
+		if s := sels[k.Value]; s != nil && !used[s] {
+			l.warnf(keys[i], "selection %q is not used by the condition", k.Value)
+		}
+	}
 	return d
+}
+
+func markUsed(n cond, used map[*selection]bool) {
+	switch x := n.(type) {
+	case *condSel:
+		used[x.s] = true
+	case *condNot:
+		markUsed(x.x, used)
+	case *condAnd:
+		for _, y := range x.xs {
+			markUsed(y, used)
+		}
+	case *condOr:
+		for _, y := range x.xs {
+			markUsed(y, used)
+		}
+	}
 }
 
 func (l *loader) selection(name string, n *yaml.Node) *selection {

@@ -320,3 +320,10 @@ func TestRuleSet_FieldrefNeedsTheReferencedField(t *testing.T) {
 		t.Error("fieldref rename did not match")
 	}
 }
+
+func TestLoad_WarnsAboutUnusedSelections(t *testing.T) {
+	r := mustParse(t, ruleText("registry_set", "sel:\n    Details: x\nfilter:\n    Details: y\ncondition: sel"))
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0].Error(), `test.yml:10:5: warning: selection "filter" is not used`) {
+		t.Errorf("warnings = %v", r.Warnings)
+	}
+}
