@@ -340,3 +340,64 @@ func dumpCorpusPath(t testing.TB, elem ...string) string {
 	}
 	return p
 }
+
+// EXPECTED.md §1: "dump --no-logs" of every agreed hive gives the listed key
+// and value counts and root last-write time.
+func TestDump_CorpusCountsMatchExpected(t *testing.T) {
+	tests := []struct {
+		file         string
+		keys, values int
+		root         string
+	}{
+		{"regipy/NTUSER.DAT", 1812, 4094, "2012-04-04T14:45:43.4537497Z"},
+		{"regipy/NTUSER_modified.DAT", 1808, 4090, "2012-04-04T14:45:43.4537497Z"},
+		{"regipy/SAM", 65, 70, "2009-07-14T04:34:12.1664573Z"},
+		{"regipy/SECURITY", 100, 109, "2021-08-05T10:52:03.3993337Z"},
+		{"regipy/SYSTEM", 30756, 73456, "2012-04-04T11:47:06.6093750Z"},
+		{"regipy/SYSTEM_B", 33123, 74957, "2018-03-27T21:45:39.5571601Z"},
+		{"regipy/ntuser_software_partial", 6396, 19990, "2020-03-17T14:03:49.5683097Z"},
+		{"regipy/transactions_NTUSER.DAT", 2590, 4119, "2017-07-12T07:21:46.7319768Z"},
+		{"velocidex/velocidex_NTUSER.DAT", 1127, 5602, "2009-08-04T15:13:44.7946250Z"},
+		{"yarp/BigDataHive", 2, 2, "2017-03-04T16:16:45.7586683Z"},
+		{"yarp/BogusKeyNamesHive", 3, 0, "2017-03-11T12:27:27.2664236Z"},
+		{"yarp/CompHive", 4, 0, "2017-03-25T13:13:10.0616431Z"},
+		{"yarp/DeletedDataHive", 2, 1, "2017-03-20T21:15:41.2667776Z"},
+		{"yarp/DeletedTreeHive", 3, 0, "2017-03-20T21:21:22.7581997Z"},
+		{"yarp/EmptyHive", 1, 0, "2017-03-04T16:37:31.2216222Z"},
+		{"yarp/ExtendedASCIIHive", 2, 1, "2017-03-08T12:35:55.9399863Z"},
+		{"yarp/ManySubkeysHive", 5003, 0, "2017-03-04T14:50:13.0833872Z"},
+		{"yarp/MultiSzHive", 2, 2, "2017-03-11T21:27:32.4546800Z"},
+		{"yarp/NewDirtyHive1/NewDirtyHive", 5, 2, "2017-03-04T20:51:50.2686944Z"},
+		{"yarp/NewDirtyHive1/RecoveredHive_Windows10", 5, 1, "2017-03-04T20:54:05.1123376Z"},
+		{"yarp/OldDirtyHive/OldDirtyHive", 5003, 0, "2017-03-04T14:50:13.0833872Z"},
+		{"yarp/OldDirtyHive/RecoveredHive_Windows7", 5003, 1, "2017-03-04T14:50:13.0833872Z"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			p := dumpCorpusPath(t, append([]string{"hives"}, strings.Split(tc.file, "/")...)...)
+			stdout, stderr, code := runCLI(t, "dump", "--no-logs", p)
+			if code != exitOK && code != exitPartial {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			keys, values := 0, 0
+			for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+				var k struct {
+					Path      string            `json:"path"`
+					LastWrite string            `json:"last_write"`
+					Values    []json.RawMessage `json:"values"`
+				}
+				if err := json.Unmarshal([]byte(line), &k); err != nil {
+					t.Fatalf("line %q: %v", line, err)
+				}
+				if keys == 0 && (k.Path != "" || k.LastWrite != tc.root) {
+					t.Errorf("first object %q %s, want the root with last_write %s", k.Path, k.LastWrite, tc.root)
+				}
+				keys++
+				values += len(k.Values)
+			}
+			if keys != tc.keys || values != tc.values {
+				t.Errorf("%d keys / %d values, want %d / %d", keys, values, tc.keys, tc.values)
+			}
+		})
+	}
+}

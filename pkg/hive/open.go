@@ -172,7 +172,9 @@ func load(name string, data []byte, o *options) (*Hive, error) {
 		h.dirty = true
 	}
 	image := data
-	if h.dirty && !o.noLogs {
+	// Logs are read even for a clean hive, so that Logs() says what was
+	// found beside it (and why nothing was applied).
+	if !o.noLogs {
 		logs, err := o.gatherLogs(name)
 		if err != nil {
 			return nil, err
