@@ -327,3 +327,23 @@ func TestLoad_WarnsAboutUnusedSelections(t *testing.T) {
 		t.Errorf("warnings = %v", r.Warnings)
 	}
 }
+
+func TestRuleSet_MatchIsSafeForConcurrentUse(t *testing.T) {
+	r := mustParse(t, ruleText("registry_set", "sel:\n    TargetObject|endswith: '\\Environment\\Path'\n    Details|re|i: 'temp'\ncondition: sel"))
+	rs := NewRuleSet(r)
+	done := make(chan int)
+	for g := 0; g < 4; g++ {
+		go func() {
+			n := 0
+			for i := 0; i < 200; i++ {
+				n += len(rs.Match(setEvent("TargetObject", `HKU\S\Environment\Path`, "Details", `C:\Temp`)))
+			}
+			done <- n
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if n := <-done; n != 200 {
+			t.Errorf("goroutine matched %d of 200", n)
+		}
+	}
+}
