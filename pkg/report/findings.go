@@ -35,6 +35,22 @@ type TextOptions struct {
 	Color bool
 	// NoSummary leaves out the closing "N findings: ..." line.
 	NoSummary bool
+	// MaxData caps how many bytes of a finding's data the text report
+	// shows (a Path can be kilobytes, binary data more); the rest is
+	// replaced by a note saying how much was left out. 0 means
+	// DefaultMaxData; negative means no limit. JSONL and CSV always carry
+	// all of it.
+	MaxData int
+}
+
+// DefaultMaxData is the text report's default TextOptions.MaxData.
+const DefaultMaxData = 2048
+
+func (o TextOptions) maxData() int {
+	if o.MaxData == 0 {
+		return DefaultMaxData
+	}
+	return o.MaxData
 }
 
 // NewFindingWriter returns the findings writer for a --format name: "text",

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/Velocidex/ordereddict"
 	"github.com/envhunt/envhunt/pkg/event"
@@ -223,5 +225,24 @@ func TestParseTimeBound(t *testing.T) {
 	}
 	if _, err := ParseTimeBound("yesterday", false); err == nil {
 		t.Error("accepted yesterday")
+	}
+}
+
+func TestTextWriter_ClipsLongDataAndSaysSo(t *testing.T) {
+	f := &Finding{Level: LevelLow, Title: "long", Value: "Path", Data: strings.Repeat("é", 3000)}
+	var buf bytes.Buffer
+	w := NewTextWriter(&buf, TextOptions{NoSummary: true, MaxData: 101})
+	w.WriteFinding(f)
+	w.Close()
+	out := buf.String()
+	if !utf8.ValidString(out) || !strings.Contains(out, " … (5900 more bytes; the JSONL and CSV output carry all of it)") {
+		t.Errorf("clipped output:\n%s", out)
+	}
+	buf.Reset()
+	w = NewTextWriter(&buf, TextOptions{NoSummary: true, MaxData: -1})
+	w.WriteFinding(f)
+	w.Close()
+	if strings.Contains(buf.String(), "more bytes") {
+		t.Error("MaxData -1 clipped the data")
 	}
 }

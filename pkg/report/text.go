@@ -3,7 +3,9 @@ package report
 import (
 	"bufio"
 	"io"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/envhunt/envhunt/pkg/wintime"
 )
@@ -145,7 +147,7 @@ func (t *TextWriter) WriteFinding(f *Finding) error {
 		if f.Value == "" {
 			name = "(Default)"
 		}
-		line("value", name+" = "+SafeTerminal(f.Data))
+		line("value", name+" = "+SafeTerminal(clip(f.Data, t.opts.maxData())))
 	}
 	if !f.Time.IsZero() && !f.Time.Equal(f.LastWrite) {
 		line("time", wintime.Format(f.Time))
@@ -159,6 +161,19 @@ func (t *TextWriter) WriteFinding(f *Finding) error {
 	line("why", SafeTerminal(f.Explain))
 	line("fix", SafeTerminal(f.Remediation))
 	return t.err
+}
+
+// clip shortens s to at most max bytes (at a character boundary) and says
+// how much was left out; max <= 0 keeps everything.
+func clip(s string, max int) string {
+	if max <= 0 || len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + " … (" + strconv.Itoa(len(s)-cut) + " more bytes; the JSONL and CSV output carry all of it)"
 }
 
 // processText describes the process behind a finding from its event's
