@@ -31,5 +31,9 @@ fuzz:
 demo: build
 	./scripts/demo.sh
 
+# demo-data regenerates the committed demo collection (deterministic).
+demo-data:
+	$(GO) run ./cmd/mkdemo -out testdata/demo
+
 clean:
 	rm -rf bin

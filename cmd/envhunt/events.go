@@ -22,6 +22,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	of.add(fs, "jsonl", "jsonl", "csv", "text")
 	cats := fs.StringSlice("category", nil, "only events of these categories (repeatable or comma-separated; see docs/fields.md)")
 	jobs := fs.Int("jobs", 0, "hosts read at once (default: number of CPUs)")
+	roaming := fs.StringArray("roaming", nil, "folder holding server-side copies of roaming profiles (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -55,7 +56,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		closeOut()
 		return usageErrorf("%v", err)
 	}
-	sum, err := scan.Events(ctx, fs.Args(), scan.Options{NoLogs: hf.noLogs, Logs: hf.logs, Jobs: *jobs, Categories: categories}, ew.WriteEvent)
+	sum, err := scan.Events(ctx, fs.Args(), scan.Options{NoLogs: hf.noLogs, Logs: hf.logs, Jobs: *jobs, Categories: categories, Roaming: *roaming}, ew.WriteEvent)
 	if cerr := ew.Close(); err == nil {
 		err = cerr
 	}

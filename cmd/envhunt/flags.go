@@ -34,8 +34,7 @@ func newFlagSet(name, usageLine string, stdout io.Writer) *pflag.FlagSet {
 func parseFlags(fs *pflag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			fs.Usage()
-			return errHelp
+			return errHelp // pflag has printed the usage already
 		}
 		return usageErrorf("%s: %v", fs.Name(), err)
 	}

@@ -131,7 +131,7 @@ func envVarEvents(m *winreg.Machine, u *envmodel.User, emit Emit) error {
 			Set("ValueType", v.Origin.Type).
 			Set("Length", int64(len([]rune(stored)))).
 			Set("Unresolved", append([]string(nil), v.Unresolved...)).
-			Set("UnexpandedReference", v.Origin.Type == "REG_SZ" && hasReference(v.Value))
+			Set("UnexpandedReference", v.Origin.Type == "REG_SZ" && hasReference(stored))
 		if v.Overrides != nil {
 			ev.Set("Overrides", v.Overrides.Value)
 		}

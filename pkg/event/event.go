@@ -63,12 +63,16 @@ func (e *Event) Get(name string) (any, bool) {
 	return e.Fields.Get(name)
 }
 
-// String returns a field rendered as text ("" when absent). Integers are
-// decimal, lists are joined with newlines, times use the 7-digit UTC layout.
+// String returns a field rendered as text for a sentence ("" when absent):
+// integers are decimal, lists are joined with ", ", times use the 7-digit
+// UTC layout. FormatValue keeps list entries on separate lines instead.
 func (e *Event) String(name string) string {
 	v, ok := e.Fields.Get(name)
 	if !ok {
 		return ""
+	}
+	if l, ok := v.([]string); ok {
+		return strings.Join(l, ", ")
 	}
 	return FormatValue(v)
 }

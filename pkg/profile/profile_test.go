@@ -3,8 +3,8 @@ package profile
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"os/exec"
 	"slices"
 	"strings"

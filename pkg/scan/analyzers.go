@@ -71,6 +71,11 @@ var analyzers = []analyzer{
 		},
 	},
 	{
+		name:       "roaming",
+		categories: []event.Category{event.ProfileDiff},
+		run:        roamingEvents,
+	},
+	{
 		name:       "profiles",
 		categories: []event.Category{event.UserProfile},
 		run: func(ctx context.Context, hc *hostContext, f analyze.Filter, emit analyze.Emit) error {
