@@ -116,10 +116,17 @@ func infoCollect(ctx context.Context, h *hive.Hive) (*infoReport, error) {
 	if root, err := h.Root(); err == nil {
 		rep.RootWrite = wintime.Format(root.LastWrite())
 	}
+	// Read everything a consumer could ask for, so that the anomaly list
+	// and the partial flag cover the whole hive.
 	err := h.Walk(ctx, func(k *hive.Key) error {
 		rep.Keys++
+		k.Security()
+		k.ClassName()
 		vs, _ := k.Values()
 		rep.Values += len(vs)
+		for _, v := range vs {
+			v.Data()
+		}
 		return nil
 	})
 	if err != nil {

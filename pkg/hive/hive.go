@@ -235,11 +235,9 @@ func (h *Hive) init(image []byte) error {
 	if string(image[binsStart:binsStart+4]) != "hbin" {
 		h.addAnomaly(Anomaly{Offset: binsStart, Kind: AnomalyBadSignature, Message: fmt.Sprintf("first hive bin has signature %q, want \"hbin\"", image[binsStart:binsStart+4])}, false)
 	}
-	root, err := h.keyAt(h.rootOff, nil)
-	if err != nil {
+	if _, err := h.keyAt(h.rootOff, nil); err != nil {
 		return &FormatError{File: h.name, Offset: binsStart + int64(h.rootOff), Msg: "root key: " + err.Error()}
 	}
-	_ = root
 	return nil
 }
 

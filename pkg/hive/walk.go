@@ -64,7 +64,7 @@ func (h *Hive) walkFrom(ctx context.Context, start *Key, fn func(k *Key) error) 
 		for _, off := range offs {
 			if visited.has(off) {
 				kind, msg := AnomalySharedKey, "listed again under %q; skipped"
-				if isAncestor(stack, it, off) {
+				if isAncestor(it, off) {
 					kind, msg = AnomalyCycle, "subkey list of %q points back at an ancestor; skipped"
 				}
 				h.anomaly(off, kind, it.k.path, true, "key cell %#x "+msg, off, it.k.path)
@@ -86,7 +86,7 @@ func (h *Hive) walkFrom(ctx context.Context, start *Key, fn func(k *Key) error) 
 
 // isAncestor reports whether off is the cell of it.k or one of its ancestors
 // (by parent pointers, bounded by the depth).
-func isAncestor(_ []walkItem, it walkItem, off uint32) bool {
+func isAncestor(it walkItem, off uint32) bool {
 	k := it.k
 	cur := k.off
 	for i := 0; i <= it.depth+1; i++ {
