@@ -32,7 +32,8 @@
 // 64 levels of nesting, no YAML aliases (no alias bombs), conditions of at
 // most 16 KiB and 64 levels of parentheses or "not", regular expressions of
 // at most 8 KiB compiled with Go's RE2 (linear time, no backtracking),
-// windash expansion of at most 5 dashes per value, at most 25 reported
+// windash expansion of at most 5 dashes per value and 100,000 compiled
+// values per rule, at most 25 reported
 // problems per file and 100,000 files per directory. Matching is linear in
 // the size of the event for wildcards and regular expressions. Nothing in a
 // rule is executed, and no file other than the rule files is read. Texts

@@ -33,6 +33,9 @@ type loader struct {
 	errs  []*Error
 	warns []*Error
 	cats  []event.Category
+	// patterns counts the compiled values of the rule, against
+	// maxPatternsPerRule.
+	patterns int
 }
 
 func (l *loader) errorf(n *yaml.Node, format string, a ...any) {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,5 +139,18 @@ func TestLoadDir_NamesFilesUnderTheDirectory(t *testing.T) {
 	}
 	if _, err := LoadDir(filepath.Join(dir, "missing")); err == nil {
 		t.Error("missing directory accepted")
+	}
+}
+
+func TestLoad_BoundsWindashExpansion(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("sel:\n    Details|windash|contains:\n")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&b, "        - ' -a%d -b -c -d -e'\n", i)
+	}
+	b.WriteString("condition: sel")
+	_, err := Parse("big.yml", []byte(ruleText("registry_set", b.String())))
+	if err == nil || !strings.Contains(err.Error(), "values after expansion") {
+		t.Errorf("got %v", err)
 	}
 }

@@ -391,6 +391,11 @@ func (l *loader) compileField(keyNode, valNode *yaml.Node, fieldless bool) *fiel
 			default:
 				alts = []string{text}
 			}
+			l.patterns += len(alts)
+			if l.patterns > maxPatternsPerRule {
+				l.errorf(v.node, "%s: more than %d values after expansion in one rule", key, maxPatternsPerRule)
+				return nil
+			}
 			var group []*glob
 			for _, a := range alts {
 				if !m.cased {
@@ -421,6 +426,9 @@ func (l *loader) compileField(keyNode, valNode *yaml.Node, fieldless bool) *fiel
 const (
 	maxRegexpLen = 8 << 10
 	maxWindash   = 5 // dashes per value: 5^5 variants at most
+	// maxPatternsPerRule bounds the compiled values of one rule (windash
+	// and base64offset multiply them).
+	maxPatternsPerRule = 100_000
 )
 
 func modifierNames() []string {
