@@ -28,15 +28,15 @@
 // # Security
 //
 // Rule files may come from anyone (a --rules directory). The loader bounds
-// what one file can cost: at most 1 MiB per file, 200,000 YAML nodes and
-// 64 levels of nesting, no YAML aliases (no alias bombs), conditions of at
-// most 16 KiB and 64 levels of parentheses or "not", regular expressions of
-// at most 8 KiB compiled with Go's RE2 (linear time, no backtracking),
-// windash expansion of at most 5 dashes per value and 100,000 compiled
-// values per rule, at most 25 reported
-// problems per file and 100,000 files per directory. Matching is linear in
-// the size of the event for wildcards and regular expressions. Nothing in a
-// rule is executed, and no file other than the rule files is read. Texts
-// rendered from templates contain evidence data unescaped (each field value
-// cut at 1024 bytes): output writers must escape them.
+// what one file can cost: at most 1 MiB per file, 200,000 YAML nodes and 64
+// levels of nesting, no YAML aliases (no alias bombs), conditions of at most
+// 16 KiB and 64 levels of parentheses or "not", regular expressions of at
+// most 8 KiB compiled with Go's RE2 (linear time, no backtracking), windash
+// expansion of at most 5 dashes per value and 100,000 compiled values per
+// rule, at most 25 reported problems per file and 100,000 files per
+// directory. Matching a wildcard value costs at most the value's length
+// times the field's length, a regular expression linear time in the field.
+// Nothing in a rule is executed, and no file other than the rule files is
+// read. Texts rendered from templates contain evidence data unescaped (each
+// field value cut at 1024 bytes): output writers must escape them.
 package rules
