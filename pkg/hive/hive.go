@@ -60,6 +60,7 @@ const (
 	AnomalyTruncated      = "truncated"       // the file is shorter than its base block says
 	AnomalyTrailingData   = "trailing-data"   // bytes after the hive-bins area
 	AnomalyBadCell        = "bad-cell"        // a referenced cell is outside the hive or has a bad size
+	AnomalyBadBin         = "bad-bin"         // pages without a valid hive-bin header
 	AnomalyFreeCell       = "free-cell"       // a referenced cell is marked free (read anyway)
 	AnomalyBadSignature   = "bad-signature"   // a cell is not of the kind expected
 	AnomalyBadList        = "bad-list"        // a subkey list that cannot be read
@@ -232,9 +233,7 @@ func (h *Hive) init(image []byte) error {
 	if len(image) == binsStart {
 		return &FormatError{File: h.name, Offset: binsStart, Msg: "no hive bins after the base block"}
 	}
-	if string(image[binsStart:binsStart+4]) != "hbin" {
-		h.addAnomaly(Anomaly{Offset: binsStart, Kind: AnomalyBadSignature, Message: fmt.Sprintf("first hive bin has signature %q, want \"hbin\"", image[binsStart:binsStart+4])}, false)
-	}
+	h.scanBins()
 	if _, err := h.keyAt(h.rootOff, nil); err != nil {
 		return &FormatError{File: h.name, Offset: binsStart + int64(h.rootOff), Msg: "root key: " + err.Error()}
 	}
@@ -248,4 +247,33 @@ func (h *Hive) Root() (*Key, error) {
 		return nil, h.formatError(h.rootOff, "", "root key: %v", err)
 	}
 	return k, nil
+}
+
+// scanBins checks the hive-bin headers: each bin starts with "hbin", gives its
+// own offset and a size that is a multiple of 4096. Runs of damaged or zeroed
+// 4 KiB pages become one anomaly each; the cells in them are refused when
+// something points at them. The scan is bounded by the number of pages.
+func (h *Hive) scanBins() {
+	off := binsStart
+	badStart := -1
+	flush := func(end int) {
+		if badStart >= 0 {
+			h.addAnomaly(Anomaly{Offset: int64(badStart), Kind: AnomalyBadBin, Message: fmt.Sprintf("no valid hive bin from %#x to %#x (%d KiB): cells there cannot be trusted", badStart, end, (end-badStart)/1024)}, false)
+			badStart = -1
+		}
+	}
+	for off+32 <= h.end {
+		b := h.data[off:]
+		size := int(le32(b[8:]))
+		if string(b[:4]) == "hbin" && int(le32(b[4:])) == off-binsStart && size >= 4096 && size%4096 == 0 && off+size <= h.end {
+			flush(off)
+			off += size
+			continue
+		}
+		if badStart < 0 {
+			badStart = off
+		}
+		off += 4096
+	}
+	flush(min(off, h.end))
 }

@@ -48,6 +48,7 @@ func TestDamaged_CorpusHivesArePartialWithAnomalies(t *testing.T) {
 		wantPartial bool
 	}{
 		{"regipy/corrupted_system_hive", -1, AnomalyBadCell, true},
+		{"regipy/corrupted_system_hive", -1, AnomalyBadBin, true},
 		{"yarp/BadListHive", 6, AnomalyParentMismatch, true},
 		{"yarp/BadSubkeyHive", 6, AnomalyParentMismatch, true},
 		{"yarp/GarbageHive", 1, AnomalyDirty, true},
