@@ -251,5 +251,10 @@ func (o *options) gatherLogs(name string) ([]logInput, error) {
 		}
 		logs = append(logs, logInput{name: p, data: data})
 	}
+	for _, l := range o.logData {
+		if int64(len(l.data)) > o.limits.MaxLogSize {
+			return nil, &FormatError{File: l.name, Offset: -1, Msg: fmt.Sprintf("transaction log is %d bytes, more than Limits.MaxLogSize (%d)", len(l.data), o.limits.MaxLogSize)}
+		}
+	}
 	return append(logs, o.logData...), nil
 }
