@@ -38,8 +38,7 @@ type plantedFinding struct {
 	logOnly bool // the evidence is only in bob's NTUSER.DAT.LOG1
 }
 
-// The planted items README.md promises and today's built-in rules report.
-// The roaming comparison adds its rows here when it lands.
+// The planted items README.md promises and the built-in rules report.
 var plantedFindings = []plantedFinding{
 	{ruleID: "61e48f91-d72c-5e2d-b6c5-cd7f3d6d1fac", key: aliceSID + `\Environment`},                                             // Environment Key Writable by Another Principal
 	{ruleID: "d956def4-42af-5ff5-966c-b65387264cc9", key: `\Services\wdfilter2`},                                                 // Kernel Driver Loaded From a User-Writable ... Location
@@ -55,6 +54,8 @@ var plantedFindings = []plantedFinding{
 	{ruleID: "deb8ed00-2eba-534d-bead-4b1658a88031", key: bobSID + `\Environment`, value: "COR_PROFILER_PATH", logOnly: true},
 	{ruleID: "8c10ab60-d15f-5031-a789-9d0c7e3c10eb", key: bobSID + `\Environment`, value: "GOROOT", logOnly: true}, // GOROOT, GOPATH or GOBIN in an Unusual Place
 	{ruleID: "c2f80538-8316-57fe-926d-4ff71632949c", key: bobSID + `\Environment\Path`, logOnly: true},             // Public, Temporary or Network Directory in the Path
+	{ruleID: "0770db14-6415-5c95-bcd7-8e25ed63db02", key: aliceSID + `\Environment`, value: "Path"},                 // Roaming Profile Server Copy Overwrites the Local Environment at Logon
+	{ruleID: "0770db14-6415-5c95-bcd7-8e25ed63db02", key: aliceSID + `\Environment`, value: "GOPATH"},
 }
 
 // has reports whether a finding of p's rule names p's key and value; the
