@@ -54,7 +54,7 @@ var plantedFindings = []plantedFinding{
 	{ruleID: "deb8ed00-2eba-534d-bead-4b1658a88031", key: bobSID + `\Environment`, value: "COR_PROFILER_PATH", logOnly: true},
 	{ruleID: "8c10ab60-d15f-5031-a789-9d0c7e3c10eb", key: bobSID + `\Environment`, value: "GOROOT", logOnly: true}, // GOROOT, GOPATH or GOBIN in an Unusual Place
 	{ruleID: "c2f80538-8316-57fe-926d-4ff71632949c", key: bobSID + `\Environment\Path`, logOnly: true},             // Public, Temporary or Network Directory in the Path
-	{ruleID: "0770db14-6415-5c95-bcd7-8e25ed63db02", key: aliceSID + `\Environment`, value: "Path"},                 // Roaming Profile Server Copy Overwrites the Local Environment at Logon
+	{ruleID: "0770db14-6415-5c95-bcd7-8e25ed63db02", key: aliceSID + `\Environment`, value: "Path"},                // Roaming Profile Server Copy Overwrites the Local Environment at Logon
 	{ruleID: "0770db14-6415-5c95-bcd7-8e25ed63db02", key: aliceSID + `\Environment`, value: "GOPATH"},
 }
 
