@@ -191,6 +191,14 @@ func (o *jsonObject) value(v any, depth int) {
 		in.buf = o.buf
 		in.begin()
 		for _, k := range keys {
+			if strings.HasSuffix(k, "_raw") {
+				if in.given == nil {
+					in.given = map[string]bool{}
+				}
+				in.given[k] = true
+			}
+		}
+		for _, k := range keys {
 			in.field(k, x[k], depth+1)
 		}
 		in.end()

@@ -246,3 +246,10 @@ func TestTextWriter_ClipsLongDataAndSaysSo(t *testing.T) {
 		t.Error("MaxData -1 clipped the data")
 	}
 }
+
+func TestMarshalValue_MapWithGivenRawHasNoDuplicateKey(t *testing.T) {
+	b := MarshalValue(map[string]any{"name": "x\xff", "name_raw": []byte{0x78, 0, 0x00, 0xd8}})
+	if string(b) != `{"name":"x`+"\uFFFD"+`","name_raw":"780000d8"}` {
+		t.Errorf("got %s", b)
+	}
+}
