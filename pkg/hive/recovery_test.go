@@ -164,3 +164,39 @@ func TestLoad_ExplicitLogsAndObserver(t *testing.T) {
 		t.Errorf("no logs: Recovered %v Partial %v, want false true", h3.Recovered(), h3.Partial())
 	}
 }
+
+// EXPECTED.md §3/§4: after log recovery the Environment keys keep their
+// values and last-write times.
+func TestOpen_EnvironmentUnchangedByRecovery(t *testing.T) {
+	for _, tc := range expectedEnvironment {
+		if tc.file != "regipy/SYSTEM_B" && tc.file != "regipy/transactions_NTUSER.DAT" {
+			continue
+		}
+		t.Run(tc.file, func(t *testing.T) {
+			h, err := Open(testcorpus.Path(t, append([]string{"hives"}, strings.Split(tc.file, "/")...)...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !h.Recovered() {
+				t.Fatalf("not recovered: %+v", h.Logs())
+			}
+			k, err := h.OpenKey(tc.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := wintime.Format(k.LastWrite()); got != tc.lastWrite {
+				t.Errorf("last write %s, want %s", got, tc.lastWrite)
+			}
+			vs, _ := k.Values()
+			if len(vs) != len(tc.values) {
+				t.Fatalf("%d values, want %d", len(vs), len(tc.values))
+			}
+			for i, want := range tc.values {
+				d, _ := vs[i].Decode()
+				if vs[i].Name() != want.name || vs[i].Type().String() != want.typ || d.Text != want.data {
+					t.Errorf("value %d = %q %s %q, want %q %s %q", i, vs[i].Name(), vs[i].Type(), d.Text, want.name, want.typ, want.data)
+				}
+			}
+		})
+	}
+}
