@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -18,12 +19,28 @@ import (
 // the filter rules out are not walked. Problems reading a key are returned
 // joined after the walk; the walk goes on past them.
 func RegistryEvents(ctx context.Context, m *winreg.Machine, files map[*hive.Hive]string, f Filter, emit Emit) error {
+	return RegistryEventsWith(ctx, m, RegistryOptions{Files: files}, f, emit)
+}
+
+// RegistryOptions tunes RegistryEventsWith.
+type RegistryOptions struct {
+	// Files maps hives to their evidence file names.
+	Files map[*hive.Hive]string
+	// OnDisk maps a hive recovered from its transaction logs to the same
+	// file read without them. With it, only values that differ from the
+	// file on disk (new or rewritten by the logs) are marked Recovered;
+	// without it, every value of a recovered hive is.
+	OnDisk map[*hive.Hive]*hive.Hive
+}
+
+// RegistryEventsWith is RegistryEvents with options.
+func RegistryEventsWith(ctx context.Context, m *winreg.Machine, opts RegistryOptions, f Filter, emit Emit) error {
 	if f == nil {
 		f = All
 	}
 	var errs []error
 	for _, h := range MachineHives(m) {
-		if err := hiveEvents(ctx, m, h, files[h], f, emit); err != nil {
+		if err := hiveEvents(ctx, m, h, opts.Files[h], opts.OnDisk[h], f, emit); err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errStop) {
 				return err
 			}
@@ -72,7 +89,7 @@ func UserFields(ev *event.Event, m *winreg.Machine, h *hive.Hive) {
 	}
 }
 
-func hiveEvents(ctx context.Context, m *winreg.Machine, h *hive.Hive, file string, f Filter, emit Emit) error {
+func hiveEvents(ctx context.Context, m *winreg.Machine, h *hive.Hive, file string, onDisk *hive.Hive, f Filter, emit Emit) error {
 	if file == "" {
 		file = h.Name()
 	}
@@ -133,7 +150,7 @@ func hiveEvents(ctx context.Context, m *winreg.Machine, h *hive.Hive, file strin
 			ev.Time = lw
 			ev.Source = event.Source{Host: m.Host, File: file, Offset: k.Offset()}
 			ev.Set("LastWrite", lw).Set("Hive", hiveType)
-			if recovered {
+			if recovered && !sameOnDisk(onDisk, k.Path(), v) {
 				ev.Set("Recovered", true)
 			}
 			commonFields(ev, m.Host, file, "", user)
@@ -143,6 +160,26 @@ func hiveEvents(ctx context.Context, m *winreg.Machine, h *hive.Hive, file strin
 		}
 		return nil
 	})
+}
+
+// sameOnDisk reports whether the hive file without its logs holds value v
+// of key path with the same type and data: then the value was not brought by
+// log recovery.
+func sameOnDisk(onDisk *hive.Hive, path string, v *hive.Value) bool {
+	if onDisk == nil {
+		return false
+	}
+	k, err := onDisk.OpenKey(path)
+	if err != nil {
+		return false
+	}
+	old, err := k.Value(v.Name())
+	if err != nil || old.Type() != v.Type() {
+		return false
+	}
+	a, err1 := old.Data()
+	b, err2 := v.Data()
+	return err1 == nil && err2 == nil && bytes.Equal(a, b)
 }
 
 // otherControlSet reports whether k is a ControlSet00N key (directly under

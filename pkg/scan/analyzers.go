@@ -36,7 +36,7 @@ var analyzers = []analyzer{
 		name:       "registry",
 		categories: []event.Category{event.RegistrySet, event.RegistryKey},
 		run: func(ctx context.Context, hc *hostContext, f analyze.Filter, emit analyze.Emit) error {
-			return analyze.RegistryEvents(ctx, hc.machine, hc.files, f, emit)
+			return analyze.RegistryEventsWith(ctx, hc.machine, analyze.RegistryOptions{Files: hc.files, OnDisk: hc.onDisk}, f, emit)
 		},
 	},
 	{

@@ -339,6 +339,7 @@ type hostContext struct {
 	opts    *Options
 	machine *winreg.Machine
 	files   map[*hive.Hive]string
+	onDisk  map[*hive.Hive]*hive.Hive // recovered hive -> the file without its logs
 	sum     *HostSummary
 	env     []*envmodel.User // built on first use
 }
@@ -389,7 +390,7 @@ func readBounded(path string, max int64) ([]byte, error) {
 }
 
 func openHost(ctx context.Context, h *evidence.Host, opts Options) *hostContext {
-	hc := &hostContext{ev: h, opts: &opts, files: map[*hive.Hive]string{}, sum: &HostSummary{Name: h.Name, Root: h.Root, Files: map[string]int{}}}
+	hc := &hostContext{ev: h, opts: &opts, files: map[*hive.Hive]string{}, onDisk: map[*hive.Hive]*hive.Hive{}, sum: &HostSummary{Name: h.Name, Root: h.Root, Files: map[string]int{}}}
 	for _, p := range h.Problems {
 		hc.sum.Problems = append(hc.sum.Problems, p.Error())
 	}
@@ -431,6 +432,13 @@ func openHost(ctx context.Context, h *evidence.Host, opts Options) *hostContext 
 			hc.sum.Problems = append(hc.sum.Problems, fmt.Sprintf("%s: hive read in part (%d anomalies; see envhunt info)", f.Path, len(hv.Anomalies())))
 		}
 		hc.files[hv] = f.Path
+		if hv.Recovered() {
+			// The file as it is on disk, to tell which values only the
+			// logs hold.
+			if disk, err := hive.Open(f.Path, append(append([]hive.Option(nil), opts.HiveOptions...), hive.WithoutLogs())...); err == nil {
+				hc.onDisk[hv] = disk
+			}
+		}
 		infos = append(infos, winreg.HiveInfo{Hive: hv, Profile: f.Profile, Mandatory: f.Mandatory, Kind: string(f.Kind)})
 	}
 	hc.machine = winreg.New(h.Name, infos)
@@ -447,6 +455,7 @@ func openHost(ctx context.Context, h *evidence.Host, opts Options) *hostContext 
 func (hc *hostContext) close() {
 	hc.machine = nil
 	hc.files = nil
+	hc.onDisk = nil
 	hc.env = nil
 }
 
