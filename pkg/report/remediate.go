@@ -466,6 +466,7 @@ func (p *PowerShellWriter) load(hive string) string {
 	file, exact := PowerShellString(hive)
 	p.line("# The user's SID is not known: load a WORKING COPY of the user's hive (never the")
 	p.line("# evidence itself) and change that. Edit the path to the copy on this machine.")
+	p.line("# The load runs in dry-run mode too, so the preview can read the copy.")
 	if !exact {
 		p.comment("warning: ", "the hive path holds bytes that are not text")
 	}

@@ -66,6 +66,7 @@ Set-ItemProperty -LiteralPath 'Registry::HKEY_LOCAL_MACHINE\SYSTEM\CurrentContro
 # step: Remove the value: Windows does not create it.
 # The user's SID is not known: load a WORKING COPY of the user's hive (never the
 # evidence itself) and change that. Edit the path to the copy on this machine.
+# The load runs in dry-run mode too, so the preview can read the copy.
 & reg.exe load 'HKU\envhunt_1' '/cases/loose/NTUSER.DAT'
 if ($LASTEXITCODE -ne 0) { throw 'reg load failed: see the line above' }
 Remove-ItemProperty -LiteralPath 'Registry::HKEY_USERS\envhunt_1\Environment' -Name 'COR_PROFILER' -WhatIf:$DryRun
