@@ -117,9 +117,12 @@ func decompressLZ77(out, in []byte) (int, error) {
 			op += length
 			continue
 		}
-		for i := 0; i < length; i++ {
-			out[op] = out[src+i]
-			op++
+		// Overlapping copy: the bytes between src and op repeat. Copy the
+		// available run, which doubles each time, instead of byte by byte.
+		for length > 0 {
+			n := copy(out[op:op+length], out[src:op])
+			op += n
+			length -= n
 		}
 	}
 }
