@@ -22,6 +22,11 @@ import (
 // deeper values are written as the string "(nested too deep)".
 const MaxDepth = 32
 
+// MaxValues bounds how many values one record's JSON holds (shared data
+// referenced many times could otherwise multiply); values past it are
+// written as the string "(too many values)".
+const MaxValues = 1 << 20
+
 // jsonObject builds one JSON object in order, with "_raw" siblings for text
 // that is not valid UTF-8.
 type jsonObject struct {
@@ -31,6 +36,9 @@ type jsonObject struct {
 	// (a reader that knows the original UTF-16 bytes); no automatic raw
 	// sibling is added for them.
 	given map[string]bool
+	// spent counts the values written for one top-level value, shared by
+	// the nested objects, against MaxValues.
+	spent *int
 }
 
 func (o *jsonObject) begin() { o.buf = append(o.buf, '{'); o.comma = false }
@@ -102,8 +110,16 @@ func rawList(list []string) ([]string, bool) {
 // value appends the JSON form of v. Strings are made valid UTF-8 here
 // (their raw form is the caller's, see field).
 func (o *jsonObject) value(v any, depth int) {
+	if o.spent == nil {
+		o.spent = new(int)
+	}
+	*o.spent++
 	if depth > MaxDepth {
 		o.buf = appendJSONString(o.buf, "(nested too deep)")
+		return
+	}
+	if *o.spent > MaxValues {
+		o.buf = appendJSONString(o.buf, "(too many values)")
 		return
 	}
 	switch x := v.(type) {
@@ -164,6 +180,7 @@ func (o *jsonObject) value(v any, depth int) {
 		items := x.Items()
 		var in jsonObject
 		in.buf = o.buf
+		in.spent = o.spent
 		in.begin()
 		for _, it := range items {
 			if strings.HasSuffix(it.Key, "_raw") {
@@ -189,6 +206,7 @@ func (o *jsonObject) value(v any, depth int) {
 		sort.Strings(keys)
 		var in jsonObject
 		in.buf = o.buf
+		in.spent = o.spent
 		in.begin()
 		for _, k := range keys {
 			if strings.HasSuffix(k, "_raw") {

@@ -253,3 +253,15 @@ func TestMarshalValue_MapWithGivenRawHasNoDuplicateKey(t *testing.T) {
 		t.Errorf("got %s", b)
 	}
 }
+
+func TestMarshalValue_BoundsSharedSubtrees(t *testing.T) {
+	// Each level references the one below twice: 2^30 paths.
+	d := ordereddict.NewDict().Set("leaf", "x")
+	for range 30 {
+		d = ordereddict.NewDict().Set("a", d).Set("b", d)
+	}
+	b := MarshalValue(d)
+	if !json.Valid(b) || !bytes.Contains(b, []byte("too many values")) {
+		t.Errorf("shared subtrees not bounded (%d bytes)", len(b))
+	}
+}

@@ -49,8 +49,9 @@
 //   - Remediation scripts quote every name and value from the evidence so
 //     that none of it can become code, and they are pure ASCII.
 //
-// Nesting of event values is bounded (MaxDepth) so a self-referencing value
-// cannot recurse without end.
+// Nesting of event values is bounded (MaxDepth) and so is the number of
+// values in one record (MaxValues), so a self-referencing or widely shared
+// value cannot recurse or multiply without end.
 package report
 
 import (
