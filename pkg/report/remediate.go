@@ -362,7 +362,11 @@ func (p *PowerShellWriter) WriteFinding(f *Finding) error {
 	p.line(fmt.Sprintf("# --- finding %d: [%s] %s", p.n, f.Level, commentText(f.Title)))
 	p.comment("rule:   ", f.RuleID)
 	p.comment("host:   ", f.Host)
-	p.comment("user:   ", strings.TrimSpace(f.User+" "+f.UserSID))
+	user := f.User
+	if f.UserSID != "" {
+		user = strings.TrimSpace(user + " (" + f.UserSID + ")")
+	}
+	p.comment("user:   ", user)
 	p.comment("key:    ", f.Key)
 	p.comment("value:  ", f.Value)
 	p.comment("data:   ", f.Data)

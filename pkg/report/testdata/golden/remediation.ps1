@@ -15,7 +15,7 @@ $ErrorActionPreference = 'Stop'
 $DryRun = $true
 
 # --- finding 1: [high] GOROOT points to a public directory
-# user:   S-1-5-21-1-2-3-1001
+# user:   (S-1-5-21-1-2-3-1001)
 # key:    HKU\S-1-5-21-1-2-3-1001\Environment
 # value:  GOROOT
 # data:   C:\Users\Public\go
@@ -23,7 +23,7 @@ $DryRun = $true
 Set-ItemProperty -LiteralPath 'Registry::HKEY_USERS\S-1-5-21-1-2-3-1001\Environment' -Name 'GOROOT' -Value '%USERPROFILE%\go' -Type ExpandString -WhatIf:$DryRun
 
 # --- finding 2: [high] Logon script
-# user:   S-1-5-21-1-2-3-1001
+# user:   (S-1-5-21-1-2-3-1001)
 # key:    HKU\S-1-5-21-1-2-3-1001\Environment
 # value:  UserInitMprLogonScript
 # data:   C:\Users\Public\x.bat
@@ -31,7 +31,7 @@ Set-ItemProperty -LiteralPath 'Registry::HKEY_USERS\S-1-5-21-1-2-3-1001\Environm
 Remove-ItemProperty -LiteralPath 'Registry::HKEY_USERS\S-1-5-21-1-2-3-1001\Environment' -Name 'UserInitMprLogonScript' -WhatIf:$DryRun
 
 # --- finding 3: [critical] Environment writable by Everyone
-# user:   S-1-5-21-1-2-3-1001
+# user:   (S-1-5-21-1-2-3-1001)
 # key:    HKU\S-1-5-21-1-2-3-1001\Environment
 # step: Reset the key's DACL to the Windows baseline.
 $acl = Get-Acl -LiteralPath 'Registry::HKEY_USERS\S-1-5-21-1-2-3-1001\Environment'
@@ -72,14 +72,14 @@ if ($LASTEXITCODE -ne 0) { throw 'reg load failed: see the line above' }
 Remove-ItemProperty -LiteralPath 'Registry::HKEY_USERS\envhunt_1\Environment' -Name 'COR_PROFILER' -WhatIf:$DryRun
 
 # --- finding 8: [low] Suspicious TEMP
-# user:   S-1-5-21-1-2-3-1001
+# user:   (S-1-5-21-1-2-3-1001)
 # key:    HKU\S-1-5-21-1-2-3-1001\Environment
 # value:  TEMP
 # data:   \\evil\share
 # step: Review by hand; envhunt does not know a safe automatic fix for this finding.
 
 # --- finding 9: [low] Typed restores
-# user:   S-1-5-21-1-2-3-1001
+# user:   (S-1-5-21-1-2-3-1001)
 # key:    HKU\S-1-5-21-1-2-3-1001\Environment
 Set-ItemProperty -LiteralPath 'Registry::HKEY_USERS\S-1-5-21-1-2-3-1001\Environment' -Name 'Multi' -Value ([string[]]@('a', 'b')) -Type MultiString -WhatIf:$DryRun
 Set-ItemProperty -LiteralPath 'Registry::HKEY_USERS\S-1-5-21-1-2-3-1001\Environment' -Name 'Dword' -Value ([int32]-1) -Type DWord -WhatIf:$DryRun
