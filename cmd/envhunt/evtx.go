@@ -268,6 +268,9 @@ func (j *evtxJSONL) write(file string, r *evtx.Record) error {
 	b = strconv.AppendUint(b, r.Identifier, 10)
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, r.Offset, 10)
+	if r.Uncommitted {
+		b = append(b, `,"uncommitted":true`...)
+	}
 	for _, f := range evtxSystemFields(r) {
 		b = append(b, ',')
 		b = evtxAppendJSONString(b, f.name)

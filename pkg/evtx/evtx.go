@@ -355,6 +355,7 @@ func (c *Chunk) Records() iter.Seq2[*Record, error] {
 		freeValid := walkEnd != len(c.data)
 		pos := ChunkHeaderSize
 		le := binary.LittleEndian
+		lastID := c.Header.FirstEventRecordNumber - 1
 		for pos+28 <= walkEnd {
 			if le.Uint32(c.data[pos:]) != 0x00002a2a {
 				if !freeValid {
@@ -390,7 +391,56 @@ func (c *Chunk) Records() iter.Seq2[*Record, error] {
 					return
 				}
 			}
+			lastID = rec.Identifier
 			pos += size
+		}
+		if freeValid && (c.file.Header.Dirty() || !c.Header.HeaderChecksumValid) {
+			c.uncommitted(pos, lastID, yield)
+		}
+	}
+}
+
+// uncommitted reads, in a dirty log, the records written after the chunk's
+// free-space offset before the header was updated: only records that
+// continue the chunk's record numbering exactly (stale copies in the slack
+// carry older numbers and stop the walk). They are marked Uncommitted and
+// announced by one anomaly.
+func (c *Chunk) uncommitted(pos int, lastID uint64, yield func(*Record, error) bool) {
+	le := binary.LittleEndian
+	var found []*Record
+	start := pos
+	for pos+28 <= len(c.data) && len(found) < ChunkSize/28 {
+		if le.Uint32(c.data[pos:]) != 0x00002a2a {
+			break
+		}
+		size := int(le.Uint32(c.data[pos+4:]))
+		if size < 28 || pos+size > len(c.data) || int(le.Uint32(c.data[pos+size-4:])) != size {
+			break
+		}
+		id := le.Uint64(c.data[pos+8:])
+		if id != lastID+1 {
+			break
+		}
+		root, err := c.parseRecord(pos+24, pos+size-4)
+		if err != nil {
+			break
+		}
+		rec := &Record{Identifier: id, Written: wintime.FromFiletime(le.Uint64(c.data[pos+16:])), Offset: c.Offset + int64(pos),
+			Chunk: c.Index, Root: root, Uncommitted: true}
+		rec.fill()
+		found = append(found, rec)
+		lastID = id
+		pos += size
+	}
+	if len(found) == 0 {
+		return
+	}
+	if !yield(nil, c.anomaly(start, "chunk %d: %d records after the free-space offset continue the record numbering of a dirty log (written but not committed); reading them", c.Index, len(found))) {
+		return
+	}
+	for _, r := range found {
+		if !yield(r, nil) {
+			return
 		}
 	}
 }

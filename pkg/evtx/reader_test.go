@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math/rand"
 	"strings"
 	"testing"
@@ -261,4 +262,43 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// dirtyWithUncommittedTail writes three records, then moves the chunk's
+// free-space offset back to the third one (as a log whose header was not
+// updated yet) and sets the file's dirty flag, with every checksum valid.
+func dirtyWithUncommittedTail(t *testing.T, thirdID uint64) []byte {
+	t.Helper()
+	recs := fixtureRecords(3)
+	recs[2].RecordID = thirdID
+	data := evtxtest.File(recs, 0)
+	le := binary.LittleEndian
+	chunk := data[4096:]
+	pos := 512
+	for i := 0; i < 2; i++ {
+		pos += int(le.Uint32(chunk[pos+4:]))
+	}
+	le.PutUint32(chunk[48:], uint32(pos))
+	le.PutUint32(chunk[52:], crc32.ChecksumIEEE(chunk[512:pos]))
+	le.PutUint32(chunk[124:], crc32.Update(crc32.ChecksumIEEE(chunk[:120]), crc32.IEEETable, chunk[128:512]))
+	le.PutUint32(data[120:], evtx.FlagDirty)
+	le.PutUint32(data[124:], crc32.ChecksumIEEE(data[:120]))
+	return data
+}
+
+func TestReader_DirtyLogReadsRecordsContinuingTheNumbering(t *testing.T) {
+	recs, errs := readBytes(t, dirtyWithUncommittedTail(t, 102))
+	if len(recs) != 3 || !recs[2].Uncommitted || recs[1].Uncommitted || recs[2].System.EventRecordID != 102 {
+		t.Fatalf("%d records", len(recs))
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "not committed") {
+		t.Errorf("anomalies %v", errs)
+	}
+}
+
+func TestReader_DirtyLogIgnoresStaleSlack(t *testing.T) {
+	recs, errs := readBytes(t, dirtyWithUncommittedTail(t, 50))
+	if len(recs) != 2 || len(errs) != 0 {
+		t.Errorf("%d records, anomalies %v", len(recs), errs)
+	}
 }

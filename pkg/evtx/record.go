@@ -20,6 +20,10 @@ type Record struct {
 	// Offset is the record's byte offset in the file; Chunk its chunk slot.
 	Offset int64
 	Chunk  int
+	// Uncommitted marks a record of a dirty log found after its chunk's
+	// free-space offset, continuing the chunk's record numbering: written,
+	// but not yet committed to the chunk header.
+	Uncommitted bool
 
 	// Root is the rendered <Event> element.
 	Root *Element
