@@ -401,3 +401,26 @@ func TestDump_CorpusCountsMatchExpected(t *testing.T) {
 		})
 	}
 }
+
+func TestAppendJSONString_ValidForAnyInput(t *testing.T) {
+	inputs := []string{"", "plain", "quote\"back\\slash", "\x00\x01\x1f\x7f", "\u2028\u2029", "bad \xff\xfe utf8", "emoji 🌎", "\x1b[31m"}
+	for i := 0; i < 2000; i++ {
+		b := make([]byte, i%37)
+		for j := range b {
+			b[j] = byte((i*131 + j*29) % 256)
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, in := range inputs {
+		out := appendJSONString(nil, in)
+		var back string
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("appendJSONString(%q) = %s: %v", in, out, err)
+		}
+		if want := strings.ToValidUTF8(in, "\ufffd"); back != want && utf8ValidRunes(in) {
+			t.Errorf("round trip of %q gave %q", in, back)
+		}
+	}
+}
+
+func utf8ValidRunes(s string) bool { return strings.ToValidUTF8(s, "") == s }
