@@ -212,3 +212,30 @@ func TestEvents_StopsOnCancelledContext(t *testing.T) {
 		t.Errorf("error %v, want context.Canceled", it.Err())
 	}
 }
+
+func TestTime_EveryClockType(t *testing.T) {
+	start := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	at := start.Add(2*time.Second + 123456700*time.Nanosecond)
+	for _, clock := range []uint32{etl.ClockQPC, etl.ClockSystemTime, etl.ClockCPUCycle} {
+		b := etltest.Build(etltest.Trace{StartTime: start, ClockType: clock, CPUSpeedMHz: 2400, Events: []etltest.Event{
+			{Header: etltest.System, Time: at, Group: 9, Opcode: 27, Version: 2, Payload: etltest.RegistryV2(8, 0, 0, 0, 1, "")},
+		}})
+		f, err := etl.NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Header.ClockType() != clock {
+			t.Fatalf("clock %d written as %d", clock, f.Header.ClockType())
+		}
+		var got []time.Time
+		for e, err := range f.All(context.Background()) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, e.Time)
+		}
+		if len(got) != 2 || !got[0].Equal(start) || !got[1].Equal(at) {
+			t.Errorf("clock %d: times %v, want %v and %v", clock, got, start, at)
+		}
+	}
+}

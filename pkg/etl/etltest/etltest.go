@@ -48,6 +48,10 @@ type Trace struct {
 	LogFileName string
 	EventsLost  uint32
 	BuffersLost uint32
+	// ClockType is the session clock written to the header: 1 QPC at
+	// 10 MHz (the default), 2 system time, 3 CPU cycles at CPUSpeedMHz.
+	ClockType   uint32
+	CPUSpeedMHz uint32
 	Events      []Event
 }
 
@@ -110,7 +114,22 @@ func Build(t Trace) []byte {
 	if end.IsZero() {
 		end = t.StartTime.Add(time.Second)
 	}
-	raw := func(at time.Time) int64 { return RawTimestamp(t.StartTime, at) }
+	if t.ClockType == 0 {
+		t.ClockType = 1
+	}
+	if t.CPUSpeedMHz == 0 {
+		t.CPUSpeedMHz = 3000
+	}
+	raw := func(at time.Time) int64 {
+		if t.ClockType == 3 {
+			d := int64(wintime.ToFiletime(at)) - int64(wintime.ToFiletime(t.StartTime))
+			if at.IsZero() {
+				d = 0
+			}
+			return headerTS + d*int64(t.CPUSpeedMHz)/10
+		}
+		return RawTimestamp(t.StartTime, at)
+	}
 
 	// Buffer 0: the logfile header record.
 	lh := logfileHeader(t, ptr, end)
@@ -282,12 +301,12 @@ func logfileHeader(t Trace, ptr int, end time.Time) []byte {
 	le.PutUint32(p[0x20:], 1)
 	le.PutUint32(p[0x2C:], uint32(ptr))
 	le.PutUint32(p[0x30:], t.EventsLost)
-	le.PutUint32(p[0x34:], 3000)
+	le.PutUint32(p[0x34:], t.CPUSpeedMHz)
 	o := tz + 0xB0
 	le.PutUint64(p[o:], wintime.ToFiletime(t.StartTime.Add(-time.Hour)))
 	le.PutUint64(p[o+8:], qpcFreq)
 	le.PutUint64(p[o+0x10:], wintime.ToFiletime(t.StartTime))
-	le.PutUint32(p[o+0x18:], 1) // QPC
+	le.PutUint32(p[o+0x18:], t.ClockType)
 	le.PutUint32(p[o+0x1C:], t.BuffersLost)
 	p = append(p, UTF16z(t.LoggerName)...)
 	p = append(p, UTF16z(t.LogFileName)...)
