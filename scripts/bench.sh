@@ -11,9 +11,11 @@ bin=./bin/envhunt
 # timeit LABEL CMD...: wall seconds and peak RSS of one run, output discarded.
 timeit() {
   local label=$1; shift
-  local out
-  out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
-  printf '%-34s %8ss %8s KiB peak\n' "$label" $out
+  local tf
+  tf=$(mktemp)
+  /usr/bin/time -f '%e %M' -o "$tf" "$@" >/dev/null 2>&1
+  printf '%-34s %8ss %8s KiB peak\n' "$label" $(tail -1 "$tf")
+  rm -f "$tf"
 }
 
 for s in scripts/bench.d/*.sh; do
