@@ -207,6 +207,7 @@ func TestSafeTerminal(t *testing.T) {
 		{"\xff\xfe", `\xff\xfe`},
 		{"\xed\xa0\x80", `\xed\xa0\x80`},
 		{"Größe 😀", "Größe 😀"},
+		{"Pa\u3164th\u00ad", `Pa\u3164th\u00ad`},
 	} {
 		if got := SafeTerminal(tc.in); got != tc.want {
 			t.Errorf("SafeTerminal(%q) = %q, want %q", tc.in, got, tc.want)

@@ -126,7 +126,8 @@ func assertTerminalSafe(t *testing.T, what, s string) {
 		if r == '\n' {
 			continue
 		}
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) ||
+			r == 0x3164 || r == 0x115f || r == 0x1160 || r == 0xffa0 || r == 0x034f {
 			lo := max(0, i-20)
 			t.Errorf("%s: hidden character %U at byte %d: %q", what, r, i, s[lo:min(len(s), i+20)])
 			return

@@ -11,14 +11,20 @@ import (
 // C0 and C1 controls, DEL, and the invisible format characters that reorder
 // or hide text (bidirectional overrides U+202A–U+202E, isolates
 // U+2066–U+2069, marks U+200E/U+200F and U+061C, zero-width characters,
-// the byte-order mark, line and paragraph separators, and every other
-// Unicode format character).
+// the byte-order mark, line and paragraph separators, every other Unicode
+// format character, and the blank Hangul fillers).
 func hidden(r rune) bool {
 	if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) {
 		return true
 	}
 	if r < 0xa0 {
 		return false
+	}
+	switch r {
+	case 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0:
+		// Combining grapheme joiner and the Hangul fillers: letters or marks
+		// to Unicode, but they draw nothing, so they hide in names too.
+		return true
 	}
 	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
