@@ -748,7 +748,7 @@ func (l *loader) selection(name string, n *yaml.Node) *selection {
 				s.groups = append(s.groups, g)
 			}
 		case scalars == len(n.Content):
-			fm := l.compileField(&yaml.Node{Kind: yaml.ScalarNode, Line: n.Line, Column: n.Column}, n, true)
+			fm := l.compileField(&yaml.Node{Kind: yaml.ScalarNode, Value: "keywords", Line: n.Line, Column: n.Column}, n, true)
 			if fm == nil {
 				return nil
 			}
@@ -758,7 +758,7 @@ func (l *loader) selection(name string, n *yaml.Node) *selection {
 			return nil
 		}
 	case yaml.ScalarNode:
-		fm := l.compileField(&yaml.Node{Kind: yaml.ScalarNode, Line: n.Line, Column: n.Column}, n, true)
+		fm := l.compileField(&yaml.Node{Kind: yaml.ScalarNode, Value: "keywords", Line: n.Line, Column: n.Column}, n, true)
 		if fm == nil {
 			return nil
 		}

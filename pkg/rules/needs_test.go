@@ -2,6 +2,7 @@ package rules
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/envhunt/envhunt/pkg/event"
@@ -100,5 +101,25 @@ func TestNeeds_RegistryEventRulesOnlyReadCategoriesWithTheirFields(t *testing.T)
 	}
 	if !reflect.DeepEqual(cats, []event.Category{event.RegistryRename}) {
 		t.Errorf("categories = %v, want only registry_rename (the only one with NewName)", cats)
+	}
+}
+
+func TestRuleSet_WithoutDropsRulesThatNeedAbsentFields(t *testing.T) {
+	needsImage := mustParse(t, ruleText("registry_set", "sel:\n    Image|endswith: '\\reg.exe'\n    TargetObject|endswith: '\\Run\\x'\ncondition: sel"))
+	filtersImage := mustParse(t, strings.Replace(ruleText("registry_set", "sel:\n    TargetObject|endswith: '\\Run\\y'\nfilter:\n    Image|endswith: '\\msiexec.exe'\ncondition: sel and not filter"), testID, "22222222-2222-3333-4444-555555555555", 1))
+	hive := NewRuleSet(needsImage, filtersImage).Without("Image", "ProcessId")
+	needs := hive.Needs()
+	if len(needs) != 1 || needs[0].Rules != 1 || !reflect.DeepEqual(needs[0].TargetObjectNeedles, []string{`*\run\y`}) {
+		t.Errorf("needs = %+v", needs)
+	}
+	if got := len(hive.Match(setEvent("TargetObject", `HKLM\Run\y`))); got != 1 {
+		t.Errorf("the filter rule matched %d times on hive state, want 1", got)
+	}
+	if hive.Len() != 2 {
+		t.Errorf("Without dropped rules from the listing")
+	}
+	// With and Filter keep the absent fields.
+	if got := hive.With(NewRuleSet()).Needs(); len(got) != 1 || got[0].Rules != 1 {
+		t.Errorf("With lost Without: %+v", got)
 	}
 }

@@ -11,8 +11,9 @@ import (
 // event is only tried against the rules that can match its category. A
 // RuleSet is immutable and safe for concurrent use.
 type RuleSet struct {
-	rules []*Rule
-	byID  map[string]*Rule
+	rules  []*Rule
+	absent map[string]bool // fields the events never carry (see Without)
+	byID   map[string]*Rule
 	byCat map[event.Category][]*Rule
 	index map[event.Category]*lastIndex
 }
@@ -30,7 +31,26 @@ type lastIndex struct {
 // case-insensitively) the later one replaces the earlier, which is how a
 // user's rule overrides a built-in one.
 func NewRuleSet(rules ...*Rule) *RuleSet {
-	s := &RuleSet{byID: map[string]*Rule{}, byCat: map[event.Category][]*Rule{}}
+	return newRuleSet(nil, rules)
+}
+
+// Without returns the rule set for events that never carry the named
+// fields: hive state, for example, has no Image, ProcessId or CommandLine.
+// Rules that cannot match without one of them are left out of Match and
+// Needs, and Needs becomes more precise. Rules() still lists every rule.
+func (s *RuleSet) Without(fields ...string) *RuleSet {
+	absent := map[string]bool{}
+	for f := range s.absent {
+		absent[f] = true
+	}
+	for _, f := range fields {
+		absent[f] = true
+	}
+	return newRuleSet(absent, s.rules)
+}
+
+func newRuleSet(absent map[string]bool, rules []*Rule) *RuleSet {
+	s := &RuleSet{absent: absent, byID: map[string]*Rule{}, byCat: map[event.Category][]*Rule{}}
 	for _, r := range rules {
 		if r == nil {
 			continue
@@ -49,7 +69,7 @@ func NewRuleSet(rules ...*Rule) *RuleSet {
 	}
 	for _, r := range s.rules {
 		for _, c := range r.categories {
-			if r.det != nil && possible(r.det.cond, availIn(c)) {
+			if r.det != nil && possible(r.det.cond, s.availIn(c)) {
 				s.byCat[c] = append(s.byCat[c], r)
 			}
 		}
@@ -58,7 +78,7 @@ func NewRuleSet(rules ...*Rule) *RuleSet {
 	for c, rs := range s.byCat {
 		idx := &lastIndex{byLast: map[string][]int{}}
 		for i, r := range rs {
-			keys, ok := lastKeys(r.det.cond, availIn(c))
+			keys, ok := lastKeys(r.det.cond, s.availIn(c))
 			if !ok {
 				idx.always = append(idx.always, i)
 				continue
@@ -167,7 +187,7 @@ func lastKeys(n cond, avail func(string) bool) (keys []string, ok bool) {
 // With returns a rule set holding s's rules and other's, other's replacing
 // s's where the ids are equal.
 func (s *RuleSet) With(other *RuleSet) *RuleSet {
-	return NewRuleSet(append(append([]*Rule(nil), s.rules...), other.rules...)...)
+	return newRuleSet(s.absent, append(append([]*Rule(nil), s.rules...), other.rules...))
 }
 
 // Filter returns the rules for which keep returns true.
@@ -178,7 +198,7 @@ func (s *RuleSet) Filter(keep func(*Rule) bool) *RuleSet {
 			out = append(out, r)
 		}
 	}
-	return NewRuleSet(out...)
+	return newRuleSet(s.absent, out)
 }
 
 // Rules returns the rules in load order.
@@ -235,9 +255,10 @@ func (s *RuleSet) Match(ev *event.Event) []*Match {
 	return out
 }
 
-// availIn returns whether category c declares a field.
-func availIn(c event.Category) func(string) bool {
-	return func(name string) bool { return event.HasField(c, name) }
+// availIn returns whether events of category c may carry a field: the
+// category declares it and the set was not told it is absent.
+func (s *RuleSet) availIn(c event.Category) func(string) bool {
+	return func(name string) bool { return !s.absent[name] && event.HasField(c, name) }
 }
 
 // needsPresence reports whether a matcher can only be true when its field
@@ -392,7 +413,7 @@ func (s *RuleSet) Needs() []Interest {
 	sort.Slice(cats, func(i, j int) bool { return cats[i] < cats[j] })
 	for _, c := range cats {
 		in := Interest{Category: c, Rules: len(s.byCat[c])}
-		avail := availIn(c)
+		avail := s.availIn(c)
 		seenNeedle := map[string]bool{}
 		fields := map[string]bool{}
 		for _, r := range s.byCat[c] {

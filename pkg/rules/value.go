@@ -134,6 +134,9 @@ func scalarValue(n *yaml.Node) (ruleValue, bool) {
 func (l *loader) compileField(keyNode, valNode *yaml.Node, fieldless bool) *fieldMatcher {
 	key := keyNode.Value
 	parts := strings.Split(key, "|")
+	if fieldless && !strings.HasPrefix(key, "|") {
+		parts = []string{""} // a plain list of keywords
+	}
 	m := &fieldMatcher{field: parts[0], mods: parts[1:], line: keyNode.Line, col: keyNode.Column}
 	if fieldless {
 		m.field = ""
