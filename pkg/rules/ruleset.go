@@ -14,8 +14,8 @@ type RuleSet struct {
 	rules  []*Rule
 	absent map[string]bool // fields the events never carry (see Without)
 	byID   map[string]*Rule
-	byCat map[event.Category][]*Rule
-	index map[event.Category]*lastIndex
+	byCat  map[event.Category][]*Rule
+	index  map[event.Category]*lastIndex
 }
 
 // lastIndex narrows the rules of a category by the last component of an
