@@ -12,7 +12,7 @@ import (
 //	0x00 "HvLE"
 //	0x04 Size          of the whole entry, a multiple of 512
 //	0x08 Flags         bit 0 is carried to the base block's flags
-//	0x0C Sequence      the hive's sequence number this entry brings it to
+//	0x0C Sequence      of the write the entry logs (the hive is at Sequence+1 after it)
 //	0x10 HiveBinsSize  hive bins data size after this entry
 //	0x14 DirtyPagesCount
 //	0x18 Hash1         Marvin32 of bytes [0x28, Size)
