@@ -24,6 +24,8 @@
 // against the rules that can match its category, and RuleSet.Needs tells a
 // scanner which categories, fields and TargetObject patterns the rules
 // read, so it can skip hive subtrees and events no rule can match.
+// RuleSet.Without narrows both for sources that never carry some fields
+// (hive state has no Image): rules that need them are not even tried.
 //
 // # Security
 //
