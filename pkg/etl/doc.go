@@ -27,7 +27,9 @@
 //   - buffers larger than MaxBufferSize (16 MiB) on disk or after
 //     decompression are rejected; the decompressor never writes past the size
 //     the buffer header announces, and rejects back references before the
-//     start of its output;
+//     start of its output; all compressed buffers of a file together expand
+//     to at most 64 times the file's size (plus one buffer), so a crafted
+//     file of tiny buffers that each claim 16 MiB cannot stall a walk;
 //   - every record size, extended data item (at most 64 per event) and
 //     payload field is checked against the bytes that hold it; a bad record
 //     ends its buffer (with a FormatError) and reading goes on with the next

@@ -239,3 +239,43 @@ func TestTime_EveryClockType(t *testing.T) {
 		}
 	}
 }
+
+// lz77Bomb returns MS-XCA LZ77 data that expands to n bytes: one literal
+// and one long match.
+func lz77Bomb(n int) []byte {
+	in := []byte{0, 0, 0, 0x40, 'a'} // flag bits: literal, then match
+	in = binary.LittleEndian.AppendUint16(in, 7)
+	in = append(in, 0x0f, 255)
+	in = binary.LittleEndian.AppendUint16(in, 0)
+	return binary.LittleEndian.AppendUint32(in, uint32(n-1-3-7-15+22))
+}
+
+func TestEvents_CompressionBombIsBounded(t *testing.T) {
+	b := etltest.Build(etltest.Trace{})
+	fill := etl.MaxBufferSize
+	for i := 0; i < 50; i++ {
+		buf := make([]byte, etl.BufferHeaderSize)
+		buf = append(buf, lz77Bomb(fill-etl.BufferHeaderSize)...)
+		for len(buf)%8 != 0 {
+			buf = append(buf, 0)
+		}
+		binary.LittleEndian.PutUint32(buf[0:], uint32(len(buf)))
+		binary.LittleEndian.PutUint32(buf[0x30:], uint32(fill))
+		binary.LittleEndian.PutUint16(buf[0x34:], etl.BufferFlagCompressed)
+		b = append(b, buf...)
+	}
+	f, err := etl.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := f.Events(context.Background())
+	for it.Next() {
+	}
+	st := it.Stats()
+	if st.Buffers != 51 || st.Bytes > 2*int64(etl.MaxBufferSize) {
+		t.Errorf("walked %d buffers, decoded %d bytes", st.Buffers, st.Bytes)
+	}
+	if err := it.Err(); err == nil || !bytes.Contains([]byte(err.Error()), []byte("times the file size")) {
+		t.Errorf("error %v, want the expansion bound named", err)
+	}
+}

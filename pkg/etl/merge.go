@@ -13,7 +13,7 @@ import (
 // buffer are already ordered; buffers are grouped by the CPU that filled
 // them, each CPU's buffers are taken in flush order (buffer TimeStamp, then
 // SequenceNumber, then file order), and the per-CPU streams are merged. One
-// buffer per CPU is held in memory. Each yielded *Event owns its payload
+// buffer per CPU is held in memory. The *Event and its slices are valid
 // until the next iteration. A non-nil error is yielded once, at the end.
 func (f *File) Timeline(ctx context.Context) iter.Seq2[*Event, error] {
 	return func(yield func(*Event, error) bool) {
@@ -87,6 +87,7 @@ func (f *File) cpuStreams(ctx context.Context) ([]*cpuStream, error) {
 		byCPU[r.cpu] = append(byCPU[r.cpu], r)
 	}
 	var streams []*cpuStream
+	budget := f.newBudget()
 	for _, list := range byCPU {
 		sort.SliceStable(list, func(i, j int) bool {
 			if list[i].ts != list[j].ts {
@@ -99,7 +100,7 @@ func (f *File) cpuStreams(ctx context.Context) ([]*cpuStream, error) {
 			s.offs = append(s.offs, r.off)
 			s.idx = append(s.idx, r.idx)
 		}
-		s.it = &Events{f: f, ctx: ctx, onlyBuffer: true}
+		s.it = &Events{f: f, ctx: ctx, onlyBuffer: true, budget: budget}
 		streams = append(streams, s)
 	}
 	sort.Slice(streams, func(i, j int) bool { return streams[i].offs[0] < streams[j].offs[0] })
@@ -133,9 +134,9 @@ func (s *cpuStream) advance() bool {
 		s.it.off = s.offs[s.next]
 		s.it.bufIndex = s.idx[s.next]
 		s.next++
-		// Buffers are reloaded into fresh memory so that the event handed
-		// out by another stream is never overwritten.
-		s.it.raw, s.it.data = nil, nil
+		// The stream's buffer memory is reused: the only event of this
+		// stream the caller may hold is the one just yielded, which it
+		// gave up by asking for the next.
 		if !s.it.nextBuffer() {
 			s.it.inBuf = false
 		}

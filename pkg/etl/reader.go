@@ -392,7 +392,18 @@ func (f *File) filetime(raw int64) (uint64, bool) {
 // Events returns an iterator over the events of every buffer in file order
 // (which is time order within a buffer, not across CPUs; see Timeline).
 func (f *File) Events(ctx context.Context) *Events {
-	return &Events{f: f, ctx: ctx}
+	return &Events{f: f, ctx: ctx, budget: f.newBudget()}
+}
+
+// maxExpansion bounds decompression: all compressed buffers of a file
+// together may expand to at most this many times the file's size (plus one
+// maximal buffer). Real traces stay far below; a crafted file of tiny
+// buffers that each claim 16 MiB cannot turn a walk into hours of copying.
+const maxExpansion = 64
+
+func (f *File) newBudget() *int64 {
+	b := maxExpansion*f.size + MaxBufferSize
+	return &b
 }
 
 // All ranges over the events in file order. The *Event and its slices are
@@ -435,11 +446,16 @@ type Events struct {
 	p, fill int
 	inBuf   bool
 
-	ev         Event
-	stats      Stats
-	errs       []error
-	nerrs      int
+	ev    Event
+	stats Stats
+	errs  []error
+	nerrs int
+	// onlyBuffer makes nextBuffer load exactly the buffer at off (the
+	// per-CPU streams of Timeline).
 	onlyBuffer bool
+	// budget is how many more bytes compressed buffers may expand to
+	// (shared by the streams of one Timeline).
+	budget *int64
 }
 
 // Stats counts what an iteration has walked so far.
@@ -567,6 +583,14 @@ func (it *Events) nextBuffer() bool {
 				}
 				continue
 			}
+			if int64(fill) > *it.budget {
+				it.fail(f.errorf(bufOff, "compressed buffers expand to more than %d times the file size: buffer skipped", maxExpansion))
+				if it.onlyBuffer {
+					return false
+				}
+				continue
+			}
+			*it.budget -= int64(fill)
 			if cap(it.data) < fill {
 				it.data = make([]byte, fill)
 			}
