@@ -41,3 +41,11 @@ func TestMarvin32_PublishedVectors(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkMarvin32(b *testing.B) {
+	data := make([]byte, 1<<20)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		marvin32(data, marvinLogSeed)
+	}
+}
