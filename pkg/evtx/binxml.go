@@ -66,10 +66,11 @@ const (
 // parser decodes the Binary XML of one record inside its chunk. Offsets are
 // chunk-relative, as the names and templates they point at are.
 type parser struct {
-	c     *Chunk
-	data  []byte
-	nodes int
-	depth int
+	c          *Chunk
+	data       []byte
+	nodes      int
+	chunkNodes int
+	depth      int
 
 	// Slabs the rendered trees are carved from, so a record costs a few
 	// allocations rather than one per element.
@@ -170,11 +171,18 @@ func (p *parser) u32(pos, end int) (uint32, error) {
 
 func (p *parser) count() error {
 	p.nodes++
+	p.chunkNodes++
 	if p.nodes > MaxNodes {
 		return errAt(0, "more than %d nodes in one record", MaxNodes)
 	}
+	if p.chunkNodes > MaxChunkNodes {
+		return errChunkBudget
+	}
 	return nil
 }
+
+// errChunkBudget ends a chunk whose records render more than MaxChunkNodes.
+var errChunkBudget = &binxmlError{msg: fmt.Sprintf("the chunk's records render more than %d nodes", MaxChunkNodes)}
 
 // nameAt reads the name structure at chunk offset off, with its length.
 func (p *parser) nameAt(off int) (string, int, error) {

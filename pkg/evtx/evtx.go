@@ -33,8 +33,9 @@
 //     record must be at least 28 bytes and fit before the free-space offset;
 //   - Binary XML nesting (elements, nested Binary XML values, template
 //     instances inside values) is limited to MaxDepth levels;
-//   - a record renders at most MaxNodes elements and values, so small records
-//     that instantiate large templates many times cannot amplify memory;
+//   - a record renders at most MaxNodes elements and values, and the records
+//     of a chunk at most MaxChunkNodes, so small records that instantiate
+//     large templates many times cannot amplify memory or time;
 //   - a template instance holds at most MaxValues substitution values, and a
 //     chunk caches at most MaxTemplates parsed templates;
 //   - names and strings are read only within the chunk and are at most the
@@ -71,6 +72,9 @@ const (
 	MaxDepth = 48
 	// MaxNodes bounds the elements and values one record renders.
 	MaxNodes = 65536
+	// MaxChunkNodes bounds the elements and values all records of one chunk
+	// render (real chunks render a few thousand).
+	MaxChunkNodes = 1 << 20
 	// MaxValues bounds the substitution values of one template instance.
 	MaxValues = 4096
 	// MaxTemplates bounds the parsed templates cached for one chunk.
@@ -382,6 +386,9 @@ func (c *Chunk) Records() iter.Seq2[*Record, error] {
 			root, err := c.parseRecord(pos+24, pos+size-4)
 			if err != nil {
 				if !yield(nil, err) {
+					return
+				}
+				if c.parser.chunkNodes > MaxChunkNodes {
 					return
 				}
 			} else {

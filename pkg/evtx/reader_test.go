@@ -302,3 +302,93 @@ func TestReader_DirtyLogIgnoresStaleSlack(t *testing.T) {
 		t.Errorf("%d records, anomalies %v", len(recs), errs)
 	}
 }
+
+// chunkWithEvent wraps Binary XML bytes in one record of a valid chunk, so
+// the fuzzer mutates the Binary XML itself rather than headers.
+func chunkWithEvent(event []byte) []byte {
+	base := evtxtest.File(nil, 0)
+	data := base[:4096+512]
+	le := binary.LittleEndian
+	size := 24 + len(event) + 4
+	rec := make([]byte, size)
+	le.PutUint32(rec, 0x00002a2a)
+	le.PutUint32(rec[4:], uint32(size))
+	le.PutUint64(rec[8:], 1)
+	copy(rec[24:], event)
+	le.PutUint32(rec[size-4:], uint32(size))
+	data = append(data, rec...)
+	chunk := data[4096:]
+	le.PutUint32(chunk[48:], uint32(512+size))
+	le.PutUint32(chunk[52:], crc32.ChecksumIEEE(chunk[512:]))
+	le.PutUint32(chunk[124:], crc32.Update(crc32.ChecksumIEEE(chunk[:120]), crc32.IEEETable, chunk[128:512]))
+	return data
+}
+
+func FuzzBinXML(f *testing.F) {
+	// Seed with the Binary XML of generated records.
+	one := evtxtest.File(fixtureRecords(1), 0)
+	chunk := one[4096:]
+	size := int(binary.LittleEndian.Uint32(chunk[512+4:]))
+	f.Add(bytes.Clone(chunk[512+24 : 512+size-4]))
+	f.Add([]byte{0x0f, 0x01, 0x01, 0x00, 0x01, 0xff, 0xff, 0, 0, 0, 0, 0x0b, 0x02, 0, 0, 0, 0, 0, 0, 1, 0, 'A', 0, 0, 0, 0x03, 0x00})
+	f.Fuzz(func(t *testing.T, event []byte) {
+		if len(event) > 60000 {
+			return
+		}
+		data := chunkWithEvent(event)
+		file, err := evtx.NewReader(bytes.NewReader(data), int64(len(data)), "fuzz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r, err := range file.Records(context.Background()) {
+			if err != nil {
+				continue
+			}
+			_ = r.XML()
+			for _, d := range r.Data {
+				_ = d.Value.String()
+				_ = d.Value.Strings()
+			}
+		}
+	})
+}
+
+func TestReader_ChunkRenderingIsBounded(t *testing.T) {
+	// One record defines a template of 800 Data elements; hundreds of tiny
+	// records then instantiate it with no values.
+	rec := fixtureRecords(1)[0]
+	rec.Data = nil
+	for i := 0; i < 800; i++ {
+		rec.Data = append(rec.Data, evtxtest.Data{Name: "a", Value: uint32(i)})
+	}
+	data := evtxtest.File([]evtxtest.Record{rec}, 0)
+	le := binary.LittleEndian
+	chunk := data[4096:]
+	free := int(le.Uint32(chunk[48:]))
+	defOff := le.Uint32(chunk[512+24+10:])
+	tiny := []byte{0x0f, 0x01, 0x01, 0x00, 0x0c, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00}
+	le.PutUint32(tiny[10:], defOff)
+	n := 0
+	for pos := free; pos+28+len(tiny) <= len(chunk); pos += 28 + len(tiny) {
+		size := 28 + len(tiny)
+		le.PutUint32(chunk[pos:], 0x00002a2a)
+		le.PutUint32(chunk[pos+4:], uint32(size))
+		le.PutUint64(chunk[pos+8:], uint64(2+n))
+		copy(chunk[pos+24:], tiny)
+		le.PutUint32(chunk[pos+size-4:], uint32(size))
+		free = pos + size
+		n++
+	}
+	le.PutUint32(chunk[48:], uint32(free))
+	le.PutUint32(chunk[52:], crc32.ChecksumIEEE(chunk[512:free]))
+	le.PutUint32(chunk[124:], crc32.Update(crc32.ChecksumIEEE(chunk[:120]), crc32.IEEETable, chunk[128:512]))
+	start := time.Now()
+	recs, errs := readBytes(t, data)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "render more than") {
+		t.Errorf("anomalies %v", errs)
+	}
+	if len(recs) == 0 || len(recs) > n {
+		t.Errorf("%d records of %d", len(recs), n+1)
+	}
+	t.Logf("%d tiny records, %d rendered before the bound, in %v", n, len(recs), time.Since(start))
+}
