@@ -1,0 +1,183 @@
+package history
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+
+	"github.com/envhunt/envhunt/pkg/evidence"
+	"github.com/envhunt/envhunt/pkg/hive"
+	"github.com/envhunt/envhunt/pkg/winreg"
+)
+
+// DiscoverOptions tunes Discover.
+type DiscoverOptions struct {
+	// Logs are transaction logs given explicitly; each goes to the loose
+	// hive whose file name it starts with, else to the only loose hive.
+	Logs []string
+	// NoLogs reads every hive as it is on disk.
+	NoLogs bool
+	// AllHives groups every kind of hive (for a key other than the
+	// Environment keys); by default only SYSTEM, DEFAULT and user hives.
+	AllHives bool
+	// HiveOptions are used to open loose hives to learn their kind.
+	HiveOptions []hive.Option
+}
+
+// Discover finds the hives under paths (collection folders, mounted
+// volumes, loose files) and groups each with its copies: per host, SYSTEM
+// with config\RegBack\SYSTEM and Windows.old's SYSTEM, each user's
+// NTUSER.DAT, DEFAULT. Loose files are grouped by the kind their content
+// shows (and, for user hives, the SID their root key's ACL names); a loose
+// file under a RegBack or Windows.old folder is that kind of copy, and in
+// each group the first other file is the live hive and the rest are
+// snapshots. Problems met while discovering are returned with the groups.
+func Discover(ctx context.Context, paths []string, opts DiscoverOptions) ([]Group, []error) {
+	hosts, err := evidence.Discover(ctx, paths, evidence.Options{})
+	var problems []error
+	if err != nil {
+		problems = append(problems, err)
+	}
+	// Discovery may take a Windows.old folder for a volume of its own: its
+	// hives are then earlier states of the host whose volume holds it.
+	hostOf := map[string]string{}
+	for _, h := range hosts {
+		if h.Volume != "" {
+			hostOf[filepath.Clean(h.Volume)] = h.Name
+		}
+	}
+	var groups []Group
+	byName := map[[2]string]int{}
+	for _, h := range hosts {
+		problems = append(problems, h.Problems...)
+		hostName, old := h.Name, false
+		if h.Volume != "" && strings.EqualFold(filepath.Base(h.Volume), "Windows.old") {
+			old = true
+			if n, ok := hostOf[filepath.Dir(filepath.Clean(h.Volume))]; ok {
+				hostName = n
+			}
+		}
+		add := func(name string, f File) {
+			id := [2]string{hostName, name}
+			i, ok := byName[id]
+			if !ok {
+				i = len(groups)
+				byName[id] = i
+				groups = append(groups, Group{Host: hostName, Name: name})
+			}
+			groups[i].Files = append(groups[i].Files, f)
+		}
+		for _, ef := range h.Files {
+			if !ef.Kind.IsHive() {
+				continue
+			}
+			f := File{Path: ef.Path, NoLogs: opts.NoLogs, Snapshot: ef.Snapshot}
+			if old {
+				f.Snapshot = SourceWindowsOld
+			}
+			if ef.ExplicitLogs {
+				f.Logs = ef.Logs
+			}
+			var name string
+			switch ef.Kind {
+			case evidence.KindNTUSER:
+				name = "NTUSER " + ef.Profile
+			case evidence.KindSystem, evidence.KindDefault:
+				name = string(ef.Kind)
+			case evidence.KindHive:
+				name = looseGroup(ef.Path, opts.HiveOptions)
+				if f.Snapshot == "" {
+					f.Snapshot = snapshotFromPath(ef.Path)
+				}
+				if !opts.AllHives && !strings.HasPrefix(name, "NTUSER") && name != "SYSTEM" {
+					continue
+				}
+			default:
+				if !opts.AllHives {
+					continue
+				}
+				name = string(ef.Kind)
+			}
+			add(name, f)
+		}
+	}
+	attachLogs(groups, opts.Logs)
+	// In each group of loose files, the first file that is not a
+	// RegBack/Windows.old copy is the live hive; later ones are snapshots.
+	for gi := range groups {
+		live := false
+		for fi := range groups[gi].Files {
+			f := &groups[gi].Files[fi]
+			if f.Snapshot != "" {
+				continue
+			}
+			if live {
+				f.Snapshot = SourceSnapshot
+			}
+			live = true
+		}
+	}
+	return groups, problems
+}
+
+// looseGroup names the group of a loose hive from its content.
+func looseGroup(path string, hopts []hive.Option) string {
+	h, err := hive.Open(path, append(hopts, hive.WithoutLogs())...)
+	if err != nil {
+		return "hive " + filepath.Base(path)
+	}
+	switch t := h.Type(); t {
+	case hive.TypeNTUSER:
+		if sid := winreg.InferOwnerSID(h); sid != "" {
+			return "NTUSER " + sid
+		}
+		return "NTUSER"
+	case hive.TypeUnknown:
+		return "hive " + filepath.Base(path)
+	default:
+		return t.String()
+	}
+}
+
+// snapshotFromPath recognises a copy by the folders it is in.
+func snapshotFromPath(p string) string {
+	parts := strings.FieldsFunc(filepath.ToSlash(p), func(r rune) bool { return r == '/' || r == '\\' })
+	if len(parts) >= 2 && strings.EqualFold(parts[len(parts)-2], "RegBack") {
+		return SourceRegBack
+	}
+	for _, s := range parts[:max(0, len(parts)-1)] {
+		if strings.EqualFold(s, "Windows.old") {
+			return SourceWindowsOld
+		}
+	}
+	return ""
+}
+
+// attachLogs gives explicit logs to the files they belong to: the file
+// whose base name the log's name starts with, else the only file.
+func attachLogs(groups []Group, logs []string) {
+	if len(logs) == 0 {
+		return
+	}
+	var files []*File
+	for gi := range groups {
+		for fi := range groups[gi].Files {
+			files = append(files, &groups[gi].Files[fi])
+		}
+	}
+	for _, l := range logs {
+		var target *File
+		base := strings.ToLower(filepath.Base(l))
+		for _, f := range files {
+			if strings.HasPrefix(base, strings.ToLower(filepath.Base(f.Path))+".") {
+				target = f
+			}
+		}
+		if target == nil && len(files) == 1 {
+			target = files[0]
+		}
+		if target != nil {
+			target.Logs = append(target.Logs, l)
+		}
+	}
+}
