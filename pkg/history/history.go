@@ -421,7 +421,7 @@ func carveStates(ctx context.Context, h *hive.Hive, st State, file string, opts 
 				continue
 			}
 			if v.Type().IsText() && len(slack)%2 == 1 {
-				slack = slack[:len(slack)+1 : len(slack)+1] // keep the UTF-16 NUL's half
+				slack = slack[: len(slack)+1 : len(slack)+1] // keep the UTF-16 NUL's half
 			}
 			if !seen.add(SourceSlack, v.Name(), v.Type(), slack) {
 				continue
