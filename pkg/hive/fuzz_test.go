@@ -41,6 +41,12 @@ func FuzzOpenWalk(f *testing.F) {
 		f.Add(d)
 		f.Add(d[:len(d)/2])
 	}
+	// A minimal hive (one bin) keeps the fuzzer fast.
+	small, err := hivetest.Build(&hivetest.Key{Name: "R", Subkeys: []*hivetest.Key{{Name: "a", Values: []hivetest.Value{hivetest.SZ("s", "x")}}, {Name: "b", Subkeys: []*hivetest.Key{{Name: "c"}}}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(small)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, err := Load("fuzz", data, WithoutLogs())
 		if err != nil {
