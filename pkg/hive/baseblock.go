@@ -115,10 +115,10 @@ type BaseBlock struct {
 func ParseBaseBlock(b []byte) (BaseBlock, error) {
 	var bb BaseBlock
 	if len(b) < minBaseBlockParsed {
-		return bb, baseBlockError(0, fmt.Sprintf("base block is %d bytes, need at least %d", len(b), minBaseBlockParsed))
+		return bb, baseBlockError(0, fmt.Sprintf("%d bytes, too short for a base block (at least %d needed)", len(b), minBaseBlockParsed))
 	}
 	if string(b[:4]) != "regf" {
-		return bb, baseBlockError(0, fmt.Sprintf("signature %q, want \"regf\"", b[:4]))
+		return bb, baseBlockError(0, fmt.Sprintf("not a registry hive or log: signature %q, want \"regf\"", b[:4]))
 	}
 	le := binary.LittleEndian
 	copy(bb.Signature[:], b[offSignature:])
@@ -205,5 +205,5 @@ func decodeFileName(raw []byte) string {
 // is left empty: ParseBaseBlock sees bytes, not a file; callers that know
 // the file name set it.
 func baseBlockError(off int64, msg string) error {
-	return &FormatError{Offset: off, Msg: "base block: " + msg}
+	return &FormatError{Offset: off, Msg: msg}
 }
