@@ -231,3 +231,22 @@ func TestETLEvents_FieldsAreDeclared(t *testing.T) {
 		}
 	}
 }
+
+func TestETLEvents_KernelProcessStartHasNoCommandLineOrUser(t *testing.T) {
+	at := time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC)
+	img := `\Device\HarddiskVolume3\Windows\System32\setx.exe`
+	b := etltest.Build(etltest.Trace{StartTime: at.Add(-time.Second), Events: []etltest.Event{
+		{Header: etltest.Manifest, Time: at, PID: 600, Provider: etltest.KernelProcess, ID: 1, Version: 3,
+			Payload: etltest.KernelProcessStartV3(4242, 77, at, 600, 66, 1, 0, 2, 1, "S-1-16-12288", img)},
+	}})
+	procs := byCategory(etlEvents(t, b, analyze.ETLOptions{}), event.ProcessCreation)
+	if len(procs) != 1 {
+		t.Fatalf("%d process_creation events", len(procs))
+	}
+	checkFields(t, "Kernel-Process start", procs[0], map[string]any{
+		"EventType": "ProcessStart", "Image": img, "ProcessId": int64(4242), "ParentProcessId": int64(600),
+		"IntegrityLevel": "High", "TerminalSessionId": int64(1), "TokenElevationType": "2",
+		"UtcTime": "2024-02-03T04:05:06.0000000Z", "Provider_Name": "Microsoft-Windows-Kernel-Process", "EventID": int64(1),
+		"CommandLine": nil, "UserSid": nil, "User": nil,
+	})
+}

@@ -396,3 +396,20 @@ func TestLZ77_DecodesAndBoundsOutput(t *testing.T) {
 		t.Error("back reference before the output start was not rejected")
 	}
 }
+
+func TestDecode_RegistryClassOlderVersions(t *testing.T) {
+	// Registry_V0_TypeGroup1 / Registry_V1_TypeGroup1 (MS docs), 32-bit.
+	v1 := (&etltest.Payload{Ptr: 4}).Pointer(0xC0000034).Pointer(0x8a001234).U64(5000).U32(2).WString("Path").B
+	v0 := (&etltest.Payload{Ptr: 4}).Pointer(0).Pointer(0x8a005678).U64(7000).WString(`\REGISTRY\MACHINE\SOFTWARE`).B
+	d := etl.Decode(kernelEvent(9, 14, 1, 4, v1))
+	if d.Err != nil || d.Uint("Status") != 0xC0000034 || d.Uint("KeyHandle") != 0x8a001234 || d.Uint("Index") != 2 || d.Str("KeyName") != "Path" {
+		t.Errorf("v1: %+v %v", d.Fields, d.Err)
+	}
+	if v, _ := d.Get("ElapsedTime"); v != int64(5000) {
+		t.Errorf("v1 ElapsedTime %v", v)
+	}
+	d = etl.Decode(kernelEvent(9, 11, 0, 4, v0))
+	if d.Err != nil || d.Name != "Open" || d.Uint("KeyHandle") != 0x8a005678 || d.Str("KeyName") != `\REGISTRY\MACHINE\SOFTWARE` || d.Has("Index") {
+		t.Errorf("v0: %+v %v", d.Fields, d.Err)
+	}
+}
