@@ -42,7 +42,7 @@ func Discover(ctx context.Context, paths []string, opts DiscoverOptions) ([]Grou
 	// hives are then earlier states of the host whose volume holds it.
 	hostOf := map[string]string{}
 	for _, h := range hosts {
-		if h.Volume != "" {
+		if h.Volume != "" && !isWindowsOld(h) {
 			hostOf[filepath.Clean(h.Volume)] = h.Name
 		}
 	}
@@ -51,59 +51,45 @@ func Discover(ctx context.Context, paths []string, opts DiscoverOptions) ([]Grou
 	for _, h := range hosts {
 		problems = append(problems, h.Problems...)
 		hostName, old := h.Name, false
-		if h.Volume != "" && strings.EqualFold(filepath.Base(h.Volume), "Windows.old") {
+		if isWindowsOld(h) {
 			old = true
-			if n, ok := hostOf[filepath.Dir(filepath.Clean(h.Volume))]; ok {
+			if n, ok := hostOf[filepath.Clean(filepath.Dir(h.Volume))]; ok {
 				hostName = n
 			}
 		}
-		add := func(name string, f File) {
-			id := [2]string{hostName, name}
-			i, ok := byName[id]
-			if !ok {
-				i = len(groups)
-				byName[id] = i
-				groups = append(groups, Group{Host: hostName, Name: name})
-			}
-			groups[i].Files = append(groups[i].Files, f)
-		}
-		for _, ef := range h.Files {
-			if !ef.Kind.IsHive() {
+		for _, g := range hostGroups(h, hostName, old, opts) {
+			id := [2]string{hostName, g.Name}
+			if i, ok := byName[id]; ok {
+				groups[i].Files = append(groups[i].Files, g.Files...)
 				continue
 			}
-			f := File{Path: ef.Path, NoLogs: opts.NoLogs, Snapshot: ef.Snapshot}
-			if old {
-				f.Snapshot = SourceWindowsOld
-			}
-			if ef.ExplicitLogs {
-				f.Logs = ef.Logs
-			}
-			var name string
-			switch ef.Kind {
-			case evidence.KindNTUSER:
-				name = "NTUSER " + ef.Profile
-			case evidence.KindSystem, evidence.KindDefault:
-				name = string(ef.Kind)
-			case evidence.KindHive:
-				name = looseGroup(ef.Path, opts.HiveOptions)
-				if f.Snapshot == "" {
-					f.Snapshot = snapshotFromPath(ef.Path)
-				}
-				if !opts.AllHives && !strings.HasPrefix(name, "NTUSER") && name != "SYSTEM" {
-					continue
-				}
-			default:
-				if !opts.AllHives {
-					continue
-				}
-				name = string(ef.Kind)
-			}
-			add(name, f)
+			byName[id] = len(groups)
+			groups = append(groups, g)
 		}
 	}
 	attachLogs(groups, opts.Logs)
-	// In each group of loose files, the first file that is not a
-	// RegBack/Windows.old copy is the live hive; later ones are snapshots.
+	markSnapshots(groups)
+	return groups, problems
+}
+
+// HostGroups groups the hives of one discovered host (see Discover). A host
+// that discovery made of a Windows.old folder gives Windows.old copies.
+func HostGroups(h *evidence.Host, opts DiscoverOptions) []Group {
+	groups := hostGroups(h, h.Name, isWindowsOld(h), opts)
+	attachLogs(groups, opts.Logs)
+	markSnapshots(groups)
+	return groups
+}
+
+// isWindowsOld reports whether discovery took a Windows.old folder for a
+// volume of its own.
+func isWindowsOld(h *evidence.Host) bool {
+	return h.Volume != "" && strings.EqualFold(filepath.Base(h.Volume), "Windows.old")
+}
+
+// markSnapshots makes, in each group, the first file that is not a
+// RegBack/Windows.old copy the live hive, and later ones snapshots.
+func markSnapshots(groups []Group) {
 	for gi := range groups {
 		live := false
 		for fi := range groups[gi].Files {
@@ -117,7 +103,55 @@ func Discover(ctx context.Context, paths []string, opts DiscoverOptions) ([]Grou
 			live = true
 		}
 	}
-	return groups, problems
+}
+
+// hostGroups groups the hive files of one host.
+func hostGroups(h *evidence.Host, hostName string, old bool, opts DiscoverOptions) []Group {
+	var groups []Group
+	byName := map[string]int{}
+	add := func(name string, f File) {
+		i, ok := byName[name]
+		if !ok {
+			i = len(groups)
+			byName[name] = i
+			groups = append(groups, Group{Host: hostName, Name: name})
+		}
+		groups[i].Files = append(groups[i].Files, f)
+	}
+	for _, ef := range h.Files {
+		if !ef.Kind.IsHive() {
+			continue
+		}
+		f := File{Path: ef.Path, NoLogs: opts.NoLogs, Snapshot: ef.Snapshot}
+		if old {
+			f.Snapshot = SourceWindowsOld
+		}
+		if ef.ExplicitLogs {
+			f.Logs = ef.Logs
+		}
+		var name string
+		switch ef.Kind {
+		case evidence.KindNTUSER:
+			name = "NTUSER " + ef.Profile
+		case evidence.KindSystem, evidence.KindDefault:
+			name = string(ef.Kind)
+		case evidence.KindHive:
+			name = looseGroup(ef.Path, opts.HiveOptions)
+			if f.Snapshot == "" {
+				f.Snapshot = snapshotFromPath(ef.Path)
+			}
+			if !opts.AllHives && !strings.HasPrefix(name, "NTUSER") && name != "SYSTEM" {
+				continue
+			}
+		default:
+			if !opts.AllHives {
+				continue
+			}
+			name = string(ef.Kind)
+		}
+		add(name, f)
+	}
+	return groups
 }
 
 // looseGroup names the group of a loose hive from its content.
