@@ -5,6 +5,18 @@
 // transaction logs, traces, event logs, Group Policy files, Go's env file)
 // and ties profile hives to their profile folders.
 //
+// Collections packed as ZIP files (a Velociraptor offline collection, a KAPE
+// zip, a responder's archive) are read in place, given directly or found
+// inside a tree: their members become files whose Path is the archive's path
+// followed by the member's name, read with Open or ReadFile (decompressed in
+// memory, bounded); nothing is extracted.
+//
+// Group Policy files are found in the local policy
+// (Windows\System32\GroupPolicy\{Machine,User}), SYSVOL Policies\{GUID}
+// trees and the machine and per-user history caches; each carries the
+// policy GUID and scope its path names, and script bodies in a policy's
+// Scripts\<Phase> folders are listed as KindGPOScript.
+//
 // Discovery only reads directory listings: nothing under the evidence paths is
 // opened for writing, renamed or locked, and symbolic links are not followed.
 // Hive files are classified by their location here; pkg/winreg confirms the
@@ -42,6 +54,9 @@ const (
 	KindEVTX  Kind = "evtx"
 	KindGPO   Kind = "gpo"
 	KindGoEnv Kind = "go-env"
+	// KindGPOScript is a file in a Group Policy Scripts\<Phase> folder: the
+	// body of a script that scripts.ini or psscripts.ini names.
+	KindGPOScript Kind = "gpo-script"
 )
 
 // IsHive reports whether files of kind k are registry hives.
@@ -74,6 +89,21 @@ type File struct {
 	Snapshot string
 	// Mandatory is true for NTUSER.MAN (a mandatory profile).
 	Mandatory bool
+	// Archive is the ZIP file that holds this file ("" for a file on
+	// disk). Path is then Archive + "/" + the member's name: read it with
+	// Open or ReadFile, which read members in place.
+	Archive string
+	// Size is the file's size in bytes as the directory or archive lists it.
+	Size int64
+	// Scope is "Machine" or "User" for Group Policy files (from the
+	// Machine/User folder, or a user SID or profile folder in a history
+	// cache), "" when the path does not say.
+	Scope string
+	// GPO is the policy's GUID ({...}) taken from the path (SYSVOL
+	// Policies\{GUID}, History\{GUID}); "" for the local policy.
+	GPO string
+	// SID is the user SID a Group Policy history folder is named after.
+	SID string
 }
 
 // Host is the evidence of one machine.
@@ -86,6 +116,8 @@ type Host struct {
 	// Volume is the folder that stands for C:\ ("" when unknown).
 	Volume string
 	Files  []File
+	// Archive is the ZIP file the host was found in ("" on disk).
+	Archive string
 	// Problems lists what could not be read while discovering (unreadable
 	// directories, links not followed).
 	Problems []error
@@ -144,6 +176,16 @@ func Discover(ctx context.Context, paths []string, opts Options) ([]*Host, error
 				errs = append(errs, fmt.Errorf("evidence: %w", err))
 				continue
 			}
+		}
+		if !st.IsDir() && isZipName(p) {
+			// A collection packed as a ZIP file is a tree of its own.
+			visited := 0
+			entries, err := zipEntries(ctx, p, nil, &visited, opts.MaxFiles)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			hosts = append(hosts, groupHosts(p, entries)...)
+			continue
 		}
 		if st.IsDir() {
 			hs, err := discoverDir(ctx, p, opts)
@@ -238,8 +280,10 @@ func siblingLogs(hivePath string) []string {
 // entry is one file met during a walk, with its path relative to the walk
 // root, unescaped and split, in lower case for matching.
 type entry struct {
-	path  string
-	parts []string // lower-case, unescaped path elements relative to the walk root
+	path    string
+	parts   []string // lower-case, unescaped path elements relative to the walk root
+	size    int64
+	archive string // the ZIP file holding the entry, "" on disk
 }
 
 // unescapeName undoes the escaping triage tools apply to names (KAPE and
@@ -287,7 +331,24 @@ func discoverDir(ctx context.Context, root string, opts Options) ([]*Host, error
 		for i, s := range parts {
 			parts[i] = strings.ToLower(unescapeName(s))
 		}
-		entries = append(entries, entry{path: p, parts: parts})
+		if isZipName(d.Name()) {
+			// A ZIP collection inside the tree: its members are entries
+			// below the archive's own name, read in place.
+			zs, err := zipEntries(ctx, p, parts, &visited, opts.MaxFiles)
+			if err != nil {
+				if isCanceled(err) {
+					return err
+				}
+				problems = append(problems, err)
+			}
+			entries = append(entries, zs...)
+			return nil
+		}
+		var size int64
+		if info, err := d.Info(); err == nil {
+			size = info.Size()
+		}
+		entries = append(entries, entry{path: p, parts: parts, size: size})
 		return nil
 	})
 	if err != nil {
@@ -352,11 +413,26 @@ func groupHosts(root string, entries []entry) []*Host {
 			vols = append(vols, &vol{prefix: append([]string(nil), prefix...)})
 		}
 	}
+	// Windows.old holds the previous installation of the volume above it:
+	// its hives are earlier states of that host, not a host of their own.
+	kept := vols[:0]
+	for _, v := range vols {
+		if k := len(v.prefix); k > 0 && v.prefix[k-1] == "windows.old" && findVol(v.prefix[:k-1]) != nil {
+			continue
+		}
+		kept = append(kept, v)
+	}
+	vols = kept
 	// Longest prefix first, so nested layouts attach to the deepest volume.
 	sort.SliceStable(vols, func(i, j int) bool { return len(vols[i].prefix) > len(vols[j].prefix) })
 	for _, v := range vols {
 		dir := filepath.Join(append([]string{root}, originalParts(root, entries, v.prefix)...)...)
 		v.host = &Host{Name: hostName(root, v.prefix, dir), Root: hostRoot(root, v.prefix, dir), Volume: dir}
+		if a := archiveOf(entries, v.prefix); a != "" {
+			// The volume is inside a ZIP file: there is no folder on disk to
+			// look files up in.
+			v.host.Archive, v.host.Volume = a, ""
+		}
 	}
 	var loose *Host
 	for _, e := range entries {
@@ -369,6 +445,7 @@ func groupHosts(root string, entries []entry) []*Host {
 		}
 		if v != nil {
 			if f, ok := classify(e.path, e.parts[len(v.prefix):]); ok {
+				f.Size, f.Archive = e.size, e.archive
 				v.host.Files = append(v.host.Files, f)
 			}
 			continue
@@ -376,8 +453,12 @@ func groupHosts(root string, entries []entry) []*Host {
 		// Files outside any volume: loose evidence of the walk root.
 		if f, ok := classifyLoose(e.path, e.parts); ok {
 			if loose == nil {
-				loose = &Host{Name: filepath.Base(filepath.Clean(root)), Root: root}
+				loose = &Host{Name: rootName(root), Root: root}
+				if isZipName(root) {
+					loose.Archive = root
+				}
 			}
+			f.Size, f.Archive = e.size, e.archive
 			loose.Files = append(loose.Files, f)
 		}
 	}
@@ -389,10 +470,68 @@ func groupHosts(root string, entries []entry) []*Host {
 	if loose != nil && len(loose.Files) > 0 {
 		hosts = append(hosts, loose)
 	}
-	for _, h := range hosts {
-		attachLogs(h)
-	}
+	attachEntryLogs(hosts, entries)
 	return hosts
+}
+
+// rootName names a host after a walk root: its base name, without .zip.
+func rootName(root string) string {
+	b := filepath.Base(filepath.Clean(root))
+	if isZipName(b) {
+		b = b[:len(b)-4]
+	}
+	return b
+}
+
+// archiveOf returns the ZIP file holding the entries under prefix, "" when
+// they are on disk.
+func archiveOf(entries []entry, prefix []string) string {
+	for _, e := range entries {
+		if hasPrefix(e.parts, prefix) {
+			return e.archive
+		}
+	}
+	return ""
+}
+
+// attachEntryLogs gives each hive the non-empty <hive>.LOG, .LOG1 and .LOG2
+// entries of its own folder (case-insensitively; on disk or in the same
+// archive), from the walk's listing rather than a second directory read.
+func attachEntryLogs(hosts []*Host, entries []entry) {
+	byDir := map[string][]entry{}
+	for _, e := range entries {
+		if isLogName(e.parts[len(e.parts)-1]) && e.size > 0 {
+			d := strings.Join(e.parts[:len(e.parts)-1], "/")
+			byDir[d] = append(byDir[d], e)
+		}
+	}
+	if len(byDir) == 0 {
+		return
+	}
+	index := map[string][]string{} // entry path -> lower-case dir key
+	for _, e := range entries {
+		index[e.path] = e.parts
+	}
+	for _, h := range hosts {
+		for i := range h.Files {
+			f := &h.Files[i]
+			parts, ok := index[f.Path]
+			if !f.Kind.IsHive() || !ok || len(f.Logs) > 0 {
+				continue
+			}
+			stem := parts[len(parts)-1]
+			for _, l := range byDir[strings.Join(parts[:len(parts)-1], "/")] {
+				if logBelongsTo(l.parts[len(l.parts)-1], stem) {
+					f.Logs = append(f.Logs, l.path)
+				}
+			}
+			sort.Strings(f.Logs)
+		}
+	}
+}
+
+func isCanceled(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func equalParts(a, b []string) bool {
@@ -433,6 +572,10 @@ func volumeFolder(lower string) bool {
 	if len(lower) == 2 && lower[0] >= 'a' && lower[0] <= 'z' && (lower[1] == ':' || lower[1] == '_') {
 		return true
 	}
+	// Velociraptor's raw NTFS accessor names the device: \\.\C:
+	if d, ok := strings.CutPrefix(lower, `\\.\`); ok {
+		return volumeFolder(d)
+	}
 	return false
 }
 
@@ -447,13 +590,13 @@ func hostName(root string, prefix []string, volDir string) string {
 		i--
 	}
 	if i == 0 {
-		return filepath.Base(filepath.Clean(root))
+		return rootName(root)
 	}
 	dir := volDir
 	for k := len(prefix); k > i; k-- {
 		dir = filepath.Dir(dir)
 	}
-	return filepath.Base(dir)
+	return rootName(dir)
 }
 
 func hostRoot(root string, prefix []string, volDir string) string {
@@ -494,6 +637,15 @@ func classify(path string, rel []string) (File, bool) {
 	}
 	if isLogName(name) {
 		return File{}, false // attached to their hive later
+	}
+	if n > 2 && rel[0] == "windows.old" && rel[1] != "windows" {
+		// Profiles of the previous installation (Windows.old\Users\...):
+		// earlier states of this host's user hives.
+		if of, ok := classify(path, rel[1:]); ok && of.Kind.IsHive() {
+			of.WinPath, of.Snapshot = win, "Windows.old"
+			return of, true
+		}
+		return File{}, false
 	}
 	for _, base := range [][]string{{"windows", "system32", "config"}, {"windows.old", "windows", "system32", "config"}} {
 		if snap, ok := inConfig(base); ok {
@@ -542,8 +694,11 @@ func classify(path string, rel []string) (File, bool) {
 	}
 	if gf, ok := classifyLoose(path, rel); ok {
 		gf.WinPath = win
-		if gf.Kind == KindGPO && len(rel) > 2 && rel[0] == "users" {
+		if (gf.Kind == KindGPO || gf.Kind == KindGPOScript) && len(rel) > 2 && rel[0] == "users" {
 			gf.Profile = originalName(path, n-2)
+			if gf.Scope == "" {
+				gf.Scope = "User"
+			}
 		}
 		return gf, true
 	}
@@ -561,7 +716,13 @@ func classifyLoose(path string, rel []string) (File, bool) {
 		return File{Path: path, Kind: KindEVTX}, true
 	case name == "registry.pol" || name == "scripts.ini" || name == "psscripts.ini" ||
 		name == "environmentvariables.xml" || (name == "registry.xml" && containsPart(rel, "preferences", "history")) || name == "gpt.ini":
-		return File{Path: path, Kind: KindGPO}, true
+		f := File{Path: path, Kind: KindGPO}
+		f.Scope, f.GPO, f.SID = gpoPlace(rel)
+		return f, true
+	case isScriptBody(rel):
+		f := File{Path: path, Kind: KindGPOScript}
+		f.Scope, f.GPO, f.SID = gpoPlace(rel)
+		return f, true
 	}
 	return File{}, false
 }
@@ -599,12 +760,4 @@ func winPath(path string, n int) string {
 		tail[i] = unescapeName(s)
 	}
 	return strings.Join(tail, `\`)
-}
-
-func attachLogs(h *Host) {
-	for i := range h.Files {
-		if h.Files[i].Kind.IsHive() && len(h.Files[i].Logs) == 0 {
-			h.Files[i].Logs = siblingLogs(h.Files[i].Path)
-		}
-	}
 }
