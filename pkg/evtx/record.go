@@ -357,9 +357,11 @@ func emptyContent(e *Element) bool {
 	return true
 }
 
-// escapeXML writes s escaped for XML text or attribute values; control
-// characters become character references so that nothing from the log can
-// break the document or a terminal.
+// escapeXML writes s escaped for XML text or attribute values. Control
+// characters become character references (well-formed in XML 1.1, as
+// python-evtx declares its output), so that nothing from the log can break
+// the document or drive a terminal; NUL, U+FFFE and U+FFFF, which no XML
+// version allows, become U+FFFD.
 func escapeXML(b *strings.Builder, s string, attr bool) {
 	for _, r := range s {
 		switch {
@@ -371,7 +373,10 @@ func escapeXML(b *strings.Builder, s string, attr bool) {
 			b.WriteString("&gt;")
 		case r == '"' && attr:
 			b.WriteString("&quot;")
-		case (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f || (r >= 0x80 && r < 0xa0) || (attr && (r == '\n' || r == '\r' || r == '\t')):
+		case r == 0 || r == 0xfffe || r == 0xffff:
+			// No XML version can carry these, even as references.
+			b.WriteRune(0xfffd)
+		case (r < 0x20 && r != '\t' && r != '\n') || r == 0x7f || (r >= 0x80 && r < 0xa0) || (attr && (r == '\n' || r == '\t')):
 			b.WriteString("&#x")
 			b.WriteString(strconv.FormatInt(int64(r), 16))
 			b.WriteByte(';')
