@@ -56,6 +56,7 @@ var plantedFindings = []plantedFinding{
 	{ruleID: "c2f80538-8316-57fe-926d-4ff71632949c", key: bobSID + `\Environment\Path`, logOnly: true},             // Public, Temporary or Network Directory in the Path
 	{ruleID: "0770db14-6415-5c95-bcd7-8e25ed63db02", key: aliceSID + `\Environment`, value: "Path"},                // Roaming Profile Server Copy Overwrites the Local Environment at Logon
 	{ruleID: "0770db14-6415-5c95-bcd7-8e25ed63db02", key: aliceSID + `\Environment`, value: "GOPATH"},
+	{ruleID: "5ded5c10-4c34-5c05-be46-3ec821b86768", key: aliceSID + `\Environment`, value: "Path"}, // Logged Write of an Environment Value That the Hive Does Not Hold (EnvWatch.etl)
 }
 
 // has reports whether a finding of p's rule names p's key and value; the

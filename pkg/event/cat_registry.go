@@ -40,6 +40,13 @@ func init() {
 			{"Hive", "string", "type of the hive (NTUSER, SYSTEM, SOFTWARE, ...) or the trace/log it came from"},
 			{"PreviousDetails", "string", "data before the write, when the source records it (Security 4657, ETW with captured data)"},
 			{"Recovered", "bool", "true when the value comes from transaction-log recovery (it was only in .LOG1/.LOG2)"},
+			{"DataSize", "int", "size of the data written, when a trace records it"},
+			{"KeyResolution", "string", "traces: how the key was known — event (named by the event), handle (an earlier create/open), rundown (a KCB rundown), ambiguous (only the value name is known)"},
+			{"HiveValueExists", "bool", "traces and logs: the host's hive holds this value now"},
+			{"HiveDetails", "string", "traces and logs: the value's data in the host's hive now, rendered like Details"},
+			{"HiveDiffers", "bool", "traces and logs: the logged data differs from the hive's (or the hive lacks the value): the write was undone, intercepted or overwritten later"},
+			{"HiveKeyLastWrite", "time", "traces and logs: last-write time of the key in the host's hive"},
+			{"WrittenAfterHiveLastWrite", "bool", "traces and logs: the write happened after the key's last write in the hive, so the hive should show it"},
 		}, processContextFields...),
 	})
 	Declare(CategorySpec{

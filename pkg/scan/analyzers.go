@@ -144,6 +144,7 @@ func withHost(hc *hostContext, emit analyze.Emit) analyze.Emit {
 				ev.Set("UserSid", sid)
 			}
 		}
+		analyze.CorrelateWithHive(ev, hc.machine)
 		if sid := ev.String("UserSid"); sid != "" && ev.String("User") == "" {
 			for _, u := range hc.machine.Users {
 				if strings.EqualFold(u.SID, sid) && u.Name != "" {
