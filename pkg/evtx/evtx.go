@@ -53,7 +53,6 @@ import (
 	"io"
 	"iter"
 	"os"
-	"time"
 
 	"github.com/envhunt/envhunt/pkg/wintime"
 )
@@ -487,6 +486,11 @@ func (f *File) Records(ctx context.Context) iter.Seq2[*Record, error] {
 					return
 				}
 			}
+			if fs := int(c.Header.FreeSpaceOffset); fs < ChunkHeaderSize || fs > len(c.data) {
+				if !yield(nil, c.anomaly(48, "chunk %d free-space offset 0x%x is outside the chunk; reading records up to the first gap", i, fs)) {
+					return
+				}
+			}
 			n := 0
 			for rec, err := range c.Records() {
 				if n++; n&63 == 0 {
@@ -502,6 +506,3 @@ func (f *File) Records(ctx context.Context) iter.Seq2[*Record, error] {
 		}
 	}
 }
-
-// Written times before 1601 are impossible; keep the type referenced.
-var _ = time.Time{}
