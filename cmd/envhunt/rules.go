@@ -7,10 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/envhunt/envhunt/pkg/event"
 	"github.com/envhunt/envhunt/pkg/rules"
+	"github.com/envhunt/envhunt/pkg/scan"
 	builtinrules "github.com/envhunt/envhunt/rules"
 )
 
@@ -119,8 +125,10 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	default: // test
 		failed, passed, skipped, cases := 0, 0, 0, 0
+		load, cleanup := rulesFixtureLoader(ctx, len(rest) == 0)
+		defer cleanup()
 		for _, r := range rs.Rules() {
-			for _, res := range r.RunTests() {
+			for _, res := range r.RunTestsWith(load) {
 				cases++
 				switch {
 				case res.Skipped:
@@ -210,4 +218,52 @@ func rulesListJSONL(w io.Writer, rs *rules.RuleSet) error {
 		}
 	}
 	return nil
+}
+
+// rulesFixtureLoader reads a test case's fixture (a hive, trace, event log
+// or host folder, relative to the rule file) with the scanner and returns
+// its events. Built-in fixtures are copied out of the binary to a temporary
+// folder that cleanup removes.
+func rulesFixtureLoader(ctx context.Context, builtin bool) (rules.FixtureLoader, func()) {
+	tmp := ""
+	cleanup := func() {
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+	}
+	load := func(r *rules.Rule, fixture string) ([]*event.Event, error) {
+		p := filepath.Join(filepath.Dir(r.File), filepath.FromSlash(fixture))
+		if builtin {
+			data, err := fs.ReadFile(builtinrules.FS(), path.Join(path.Dir(r.File), fixture))
+			if err != nil {
+				return nil, err
+			}
+			if tmp == "" {
+				if tmp, err = os.MkdirTemp("", "envhunt-fixture-"); err != nil {
+					return nil, err
+				}
+			}
+			dir, err := os.MkdirTemp(tmp, "case-")
+			if err != nil {
+				return nil, err
+			}
+			p = filepath.Join(dir, path.Base(fixture))
+			if err := os.WriteFile(p, data, 0o600); err != nil {
+				return nil, err
+			}
+		}
+		var evs []*event.Event
+		sum, err := scan.Events(ctx, []string{p}, scan.Options{Jobs: 1}, func(ev *event.Event) error {
+			evs = append(evs, ev)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if sum.Partial() {
+			return evs, fmt.Errorf("read only in part: %s", strings.Join(sum.Problems(), "; "))
+		}
+		return evs, nil
+	}
+	return load, cleanup
 }

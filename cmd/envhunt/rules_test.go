@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/envhunt/envhunt/pkg/hive/hivetest"
 )
 
 const rulesTestRule = `title: Test rule
@@ -135,5 +137,55 @@ func TestRules_UsageErrors(t *testing.T) {
 		if _, _, code := runCLI(t, args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
+	}
+}
+
+// A fixture case reads its hive with the scanner: a planted value fires the
+// rule and a clean hive keeps it quiet.
+func TestRulesTest_FixtureCasesReadHives(t *testing.T) {
+	dir := t.TempDir()
+	writeHive := func(name string, vals []hivetest.Value) {
+		sd, err := hivetest.UserKeySD("S-1-5-21-1111111111-2222222222-3333333333-1001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := &hivetest.Key{Name: "Environment", Values: vals, Security: sd}
+		root := &hivetest.Key{Name: "ROOT", Security: sd, Subkeys: []*hivetest.Key{env, {Name: "AppEvents"}, {Name: "Console"}}}
+		b, err := hivetest.Build(root, hivetest.WithFileName(`\??\C:\Users\alice\ntuser.dat`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeHive("planted.dat", []hivetest.Value{hivetest.SZ("GOFLAGS", "-toolexec=C:\\Users\\Public\\t.exe")})
+	writeHive("clean.dat", []hivetest.Value{hivetest.SZ("GOPATH", "C:\\Users\\alice\\go")})
+	rule := strings.Replace(rulesTestRule, `        - name: set
+          expect: match
+          event: {fields: {TargetObject: 'HKU\S-1\Environment\GOFLAGS', Details: '-toolexec=x'}}
+        - name: other
+          expect: WANT
+          event: {fields: {TargetObject: 'HKU\S-1\Environment\GOPATH', Details: 'C:\go'}}
+`, `        - name: planted hive
+          expect: match
+          fixture: planted.dat
+        - name: clean hive
+          expect: nomatch
+          fixture: clean.dat
+`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "r.yml"), []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, code := runCLI(t, "rules", "test", "--verbose", dir)
+	if code != 0 || !strings.Contains(stdout, "2 cases: 2 passed, 0 failed, 0 skipped") {
+		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+	// The same rule expecting the clean hive to match fails.
+	if err := os.WriteFile(filepath.Join(dir, "r.yml"), []byte(strings.Replace(rule, "expect: nomatch", "expect: match", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if stdout, _, code := runCLI(t, "rules", "test", dir); code != exitFindings || !strings.Contains(stdout, "clean hive: FAIL") {
+		t.Errorf("exit %d:\n%s", code, stdout)
 	}
 }

@@ -865,6 +865,9 @@ func (l *loader) tests(n *yaml.Node, r *Rule) []TestCase {
 			case "fixture":
 				sources++
 				tc.Fixture, _ = l.str(v, "test fixture")
+				if !filepath.IsLocal(filepath.FromSlash(tc.Fixture)) || strings.Contains(tc.Fixture, `\`) {
+					l.errorf(v, "test fixture %q must be a relative path (with /) inside the rule's folder", tc.Fixture)
+				}
 			default:
 				l.errorf(k, "test case: unknown key %q (want name, expect, event, events, fixture)", k.Value)
 			}

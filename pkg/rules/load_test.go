@@ -68,6 +68,8 @@ func TestLoad_ErrorsNameFileLineAndColumn(t *testing.T) {
 		{"test unknown field", base + "envhunt:\n    pattern: path\n    tests:\n        - {expect: match, event: {fields: {Detail: x}}}\n", "field \"Detail\" does not exist"},
 		{"test wrong category", base + "envhunt:\n    pattern: path\n    tests:\n        - {expect: match, event: {category: registry_key, fields: {TargetObject: x}}}\n", "test event category \"registry_key\""},
 		{"test two sources", base + "envhunt:\n    pattern: path\n    tests:\n        - {expect: match, fixture: a.hive, event: {fields: {Details: x}}}\n", "exactly one of event, events or fixture"},
+		{"fixture outside the rule folder", base + "envhunt:\n    pattern: path\n    tests:\n        - {expect: match, fixture: ../../etc/passwd}\n", "must be a relative path"},
+		{"absolute fixture", base + "envhunt:\n    pattern: path\n    tests:\n        - {expect: match, fixture: /etc/passwd}\n", "must be a relative path"},
 		{"test bad time", base + "envhunt:\n    pattern: path\n    tests:\n        - {expect: match, event: {fields: {LastWrite: yesterday}}}\n", "field LastWrite is a time"},
 		{"alias category test without category", ruleText("registry_event", "sel:\n    TargetObject: x\ncondition: sel") + "envhunt:\n    pattern: path\n    tests:\n        - {expect: match, event: {fields: {TargetObject: x}}}\n", "test event needs a category"},
 	}
