@@ -103,6 +103,9 @@ type User struct {
 	// MachinePath and UserPath are the raw Path values, for the benign
 	// explanations (truncation by setx, duplicates).
 	MachinePath, UserPath *Variable
+	// Which tells, for each command of Options.Commands, which file each
+	// resolver (cmd.exe, PowerShell, CreateProcess, App Paths) runs.
+	Which []Resolution
 }
 
 // Get returns the effective variable by name (case-insensitive), or nil.
@@ -125,6 +128,9 @@ type Options struct {
 	GoEnv map[string][]byte
 	// HiveFiles maps hives to their evidence file names, for origins.
 	HiveFiles map[*hive.Hive]string
+	// Commands are the command names to resolve for each user (default
+	// "go" and "gofmt").
+	Commands []string
 }
 
 // Build returns the effective environment of every user of m: each profile
@@ -338,12 +344,58 @@ func (b *builder) user(sid, name, profile, folder, kind string, h *hive.Hive) *U
 	}
 	u.Variables = env.list()
 	u.Path = b.pathEntries(u)
+	cmds := b.opts.Commands
+	if cmds == nil {
+		cmds = []string{"go", "gofmt"}
+	}
+	appPaths := b.appPaths(h)
+	for _, c := range cmds {
+		u.Which = append(u.Which, Resolve(u, c, b.opts.Files, appPaths)...)
+	}
 	if folder != "" {
 		if data, ok := b.opts.GoEnv[strings.ToLower(folder)]; ok {
 			u.Go = goSettings(data, u)
 		}
 	}
 	return u
+}
+
+// appPaths reads the App Paths registrations (the key's default value) of
+// the user (HKCU, which wins) and the machine.
+func (b *builder) appPaths(h *hive.Hive) map[string]string {
+	out := map[string]string{}
+	read := func(hv *hive.Hive, rel string) {
+		if hv == nil {
+			return
+		}
+		k, err := hv.OpenKey(rel)
+		if err != nil {
+			return
+		}
+		subs, _ := k.Subkeys()
+		for _, sk := range subs {
+			name := strings.ToLower(sk.Name())
+			if _, done := out[name]; done {
+				continue
+			}
+			if s, ok := winreg.StringValue(sk, ""); ok && s != "" {
+				if v, err := sk.Value(""); err == nil && v.Type() == hive.RegExpandSZ {
+					s, _ = Expand(s, func(n string) (string, bool) {
+						for _, d := range b.derived {
+							if strings.EqualFold(d.Name, n) {
+								return d.Expanded, true
+							}
+						}
+						return "", false
+					})
+				}
+				out[name] = s
+			}
+		}
+	}
+	read(h, `Software\Microsoft\Windows\CurrentVersion\App Paths`)
+	read(b.m.Software, `Microsoft\Windows\CurrentVersion\App Paths`)
+	return out
 }
 
 // shellFolders sets APPDATA and LOCALAPPDATA from the user's

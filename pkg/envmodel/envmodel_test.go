@@ -168,6 +168,41 @@ func TestPath_FileStatesAndShadowingGo(t *testing.T) {
 	}
 }
 
+func TestResolve_WhichGoWins(t *testing.T) {
+	vol := t.TempDir()
+	for _, p := range []string{"Users/Public/bin/go.exe", "Program Files/Go/bin/go.exe"} {
+		full := filepath.Join(vol, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := machine(t, `C:\Users\Public\bin;C:\Program Files\Go\bin`, nil)
+	u := Build(m, Options{Files: Volumes{{Drive: "C:", Dir: vol, Complete: true}}, Commands: []string{"go"}})[0]
+	got := map[string]Resolution{}
+	for _, r := range u.Which {
+		got[r.Resolver] = r
+	}
+	// PATHEXT is .COM;.EXE;.BAT;.CMD: go.com is missing, go.exe wins.
+	if r := got[ResolverPowerShell]; r.Winner != `C:\Users\Public\bin\go.exe` || r.Undetermined != "" {
+		t.Errorf("PowerShell: %+v", r)
+	}
+	// cmd.exe looks in the current directory first, which is unknown offline.
+	if r := got[ResolverCmd]; r.Winner != `C:\Users\Public\bin\go.exe` || r.Undetermined != `.\go` {
+		t.Errorf("cmd.exe: %+v", r)
+	}
+	// CreateProcess looks in the Windows directories (on D: here, not
+	// collected) before PATH.
+	if r := got[ResolverCreateProcess]; r.Candidates[2].Path != `D:\WINNT\System32\go.exe` || r.Undetermined == "" {
+		t.Errorf("CreateProcess: %+v", r)
+	}
+	if _, ok := got[ResolverAppPaths]; ok {
+		t.Error("no App Paths registration: no App Paths resolution")
+	}
+}
+
 func TestExpand_UnknownAndLonePercent(t *testing.T) {
 	look := func(n string) (string, bool) {
 		if strings.EqualFold(n, "A") {
