@@ -91,6 +91,15 @@ type envJSONUser struct {
 	Path        []envJSONEntry `json:"path"`
 	Unknown     []string       `json:"unknown"`
 	Go          []envJSONGo    `json:"go,omitempty"`
+	Which       []envJSONWhich `json:"which"`
+}
+
+type envJSONWhich struct {
+	Name         string   `json:"name"`
+	Resolver     string   `json:"resolver"`
+	Winner       string   `json:"winner"`
+	Undetermined string   `json:"undetermined,omitempty"`
+	Searched     []string `json:"searched"`
 }
 
 type envJSONOrigin struct {
@@ -152,6 +161,14 @@ func writeEnvJSON(w io.Writer, hosts []*scan.HostEnvironment) error {
 			for _, g := range u.Go {
 				ju.Go = append(ju.Go, envJSONGo{Name: g.Name, Env: g.Env, File: g.FileValue, Winner: g.Winner, Overridden: g.Overridden})
 			}
+			ju.Which = []envJSONWhich{}
+			for _, r := range u.Which {
+				jw := envJSONWhich{Name: r.Name, Resolver: r.Resolver, Winner: r.Winner, Undetermined: r.Undetermined, Searched: []string{}}
+				for _, c := range r.Candidates {
+					jw.Searched = append(jw.Searched, c.Path+" ("+c.Where+": "+c.State+")")
+				}
+				ju.Which = append(ju.Which, jw)
+			}
 			out = append(out, ju)
 		}
 	}
@@ -195,6 +212,20 @@ func writeEnvText(w io.Writer, h *scan.HostEnvironment) error {
 				fmt.Fprintf(w, "  %-12s env=%q file=%q -> %s", g.Name, t(g.Env), t(g.FileValue), g.Winner)
 				if g.Overridden {
 					fmt.Fprint(w, "  (go env -w value ignored)")
+				}
+				fmt.Fprintln(w)
+			}
+		}
+		if len(u.Which) > 0 {
+			fmt.Fprintln(w, "\nWHICH (what runs for a bare command name)")
+			for _, r := range u.Which {
+				winner := r.Winner
+				if winner == "" {
+					winner = "nothing found"
+				}
+				fmt.Fprintf(w, "  %-6s %-14s %s", t(r.Name), r.Resolver, t(winner))
+				if r.Undetermined != "" {
+					fmt.Fprintf(w, "  (unless %s exists: not in the evidence)", t(r.Undetermined))
 				}
 				fmt.Fprintln(w)
 			}

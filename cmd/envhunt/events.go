@@ -51,7 +51,13 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	ew, err := report.NewEventWriter(of.format, w, report.EventOptions{TextOptions: report.TextOptions{Color: of.output == "" && isTerminal(stdout)}})
+	eopts := report.EventOptions{TextOptions: report.TextOptions{Color: of.output == "" && isTerminal(stdout)}}
+	if len(categories) > 0 {
+		// The declared fields of the chosen categories: CSV columns are known
+		// up front and rows stream.
+		eopts.Columns = report.EventColumns(categories...)
+	}
+	ew, err := report.NewEventWriter(of.format, w, eopts)
 	if err != nil {
 		closeOut()
 		return usageErrorf("%v", err)

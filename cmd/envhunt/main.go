@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+
+	"github.com/envhunt/envhunt/pkg/report"
 )
 
 // command is one subcommand. Each lives in its own file and registers itself
@@ -155,21 +157,6 @@ func printErr(w io.Writer, err error) {
 	}
 }
 
-// visible escapes control characters (including ESC) so that nothing read
-// from evidence can drive the terminal through an error message.
-func visible(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r == 0x202e || r == 0x202d || r == 0x2066 || r == 0x2067 || r == 0x2068 || r == 0x2069 || r == 0x200f || r == 0x200e || r == 0x202a || r == 0x202b || r == 0x202c:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// visible makes control, format and bidirectional characters visible, so
+// nothing read from evidence can drive the terminal through an error message.
+func visible(s string) string { return report.SafeTerminal(s) }
