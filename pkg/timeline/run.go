@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/envhunt/envhunt/pkg/event"
-	"github.com/envhunt/envhunt/pkg/hive"
 	"github.com/envhunt/envhunt/pkg/history"
+	"github.com/envhunt/envhunt/pkg/hive"
 	"github.com/envhunt/envhunt/pkg/profile"
 	"github.com/envhunt/envhunt/pkg/report"
 	"github.com/envhunt/envhunt/pkg/scan"
