@@ -22,12 +22,12 @@ func init() {
 }
 
 func runEvtx(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("evtx", "evtx FILE... [--summary] [--id N]... [--provider P] [--format jsonl|csv|text] [--output FILE]", stdout)
+	fs := newFlagSet("evtx", "evtx FILE... [--summary] [--id N]... [--provider P] [--format jsonl|csv|text|xml] [--output FILE]", stdout)
 	var of outputFlags
 	summary := fs.Bool("summary", false, "print one JSON object per log (records, chunks, event_ids, providers, first, last, anomalies) instead of the records")
 	ids := fs.UintSlice("id", nil, "only records with this EventID (repeatable or comma-separated)")
 	provider := fs.String("provider", "", "only records of this provider (System/Provider Name, case-insensitive)")
-	of.add(fs, "jsonl", "jsonl", "csv", "text")
+	of.add(fs, "jsonl", "jsonl", "csv", "text", "xml")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -63,6 +63,8 @@ func runEvtx(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		rw = newEvtxCSV(w)
 	case of.format == "text":
 		rw = &evtxText{w: w}
+	case of.format == "xml":
+		rw = &evtxXML{w: w}
 	default:
 		rw = &evtxJSONL{w: w}
 	}
@@ -442,3 +444,29 @@ func (t *evtxText) write(file string, r *evtx.Record) error {
 }
 
 func (t *evtxText) flush() error { return nil }
+
+// evtxXML writes each record as event XML, as Windows renders it, in an
+// XML 1.1 <Events> document (control characters become character
+// references, which XML 1.0 cannot carry).
+type evtxXML struct {
+	w       io.Writer
+	started bool
+}
+
+func (x *evtxXML) write(file string, r *evtx.Record) error {
+	if !x.started {
+		x.started = true
+		if _, err := io.WriteString(x.w, "<?xml version=\"1.1\" encoding=\"utf-8\"?>\n<Events>\n"); err != nil {
+			return err
+		}
+	}
+	return r.WriteXML(x.w)
+}
+
+func (x *evtxXML) flush() error {
+	if !x.started {
+		return nil
+	}
+	_, err := io.WriteString(x.w, "</Events>\n")
+	return err
+}

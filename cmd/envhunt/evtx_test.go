@@ -68,7 +68,7 @@ func evtxGolden(t *testing.T, name, got string) {
 
 func TestEvtx_OutputFormatsMatchGoldenFiles(t *testing.T) {
 	path := evtxFixture(t, nil)
-	for _, format := range []string{"jsonl", "csv", "text"} {
+	for _, format := range []string{"jsonl", "csv", "text", "xml"} {
 		t.Run(format, func(t *testing.T) {
 			out, stderr, code := runCLI(t, "evtx", "--format", format, path)
 			if code != exitOK {
