@@ -115,7 +115,16 @@ func envVarEvents(m *winreg.Machine, u *envmodel.User, emit Emit) error {
 	for _, g := range u.Go {
 		goenv[strings.ToUpper(g.Name)] = g
 	}
+	vars := make([]*envmodel.Variable, 0, len(u.Variables)+1)
 	for _, v := range u.Variables {
+		if v.Appended && v.Overrides != nil {
+			// The machine part of an appended Path is a machine value of
+			// its own.
+			vars = append(vars, v.Overrides)
+		}
+		vars = append(vars, v)
+	}
+	for _, v := range vars {
 		if v.Origin.Scope == envmodel.ScopeDerived {
 			continue
 		}
@@ -138,6 +147,9 @@ func envVarEvents(m *winreg.Machine, u *envmodel.User, emit Emit) error {
 		if strings.EqualFold(v.Name, "Path") && v.Origin.Scope == envmodel.ScopeUser && u.MachinePath != nil && u.UserPath != nil {
 			ev.Set("RepeatsMachinePath", repeatsPath(u.MachinePath.Expanded, u.UserPath.Expanded))
 		}
+		if v.Origin.Scope == envmodel.ScopeMachine && !v.Appended {
+			otherControlSets(ev, m, v)
+		}
 		if g, ok := goenv[strings.ToUpper(v.Name)]; ok && g.InFile {
 			ev.Set("GoEnvFileValue", g.FileValue).Set("OverridesGoEnv", g.Overridden)
 		}
@@ -146,6 +158,42 @@ func envVarEvents(m *winreg.Machine, u *envmodel.User, emit Emit) error {
 		}
 	}
 	return nil
+}
+
+// otherControlSets compares a machine value with the same value in the
+// other ControlSet00N keys of SYSTEM (the last-known-good copies Windows
+// can boot into): a difference explains a value that "comes back" after a
+// boot into the other set.
+func otherControlSets(ev *event.Event, m *winreg.Machine, v *envmodel.Variable) {
+	if m.System == nil || m.CurrentControlSet == 0 {
+		return
+	}
+	root, err := m.System.Root()
+	if err != nil {
+		return
+	}
+	subs, _ := root.Subkeys()
+	current := m.CurrentControlSetPath()
+	for _, cs := range subs {
+		name := cs.Name()
+		if !strings.HasPrefix(strings.ToLower(name), "controlset") || strings.EqualFold(name, current) {
+			continue
+		}
+		k, err := m.System.OpenKey(name + `\Control\Session Manager\Environment`)
+		if err != nil {
+			continue
+		}
+		other := ""
+		if val, err := k.Value(v.Origin.Value); err == nil {
+			if d, err := val.Decode(); err == nil {
+				other = d.Text
+			}
+		}
+		ev.Set("OtherControlSet", name).Set("OtherControlSetValue", other).Set("DiffersFromOtherControlSet", other != v.Value)
+		if other != v.Value {
+			return
+		}
+	}
 }
 
 // hasReference reports whether s holds a %NAME% reference.

@@ -53,6 +53,9 @@ func init() {
 			Field{"RepeatsMachinePath", "bool", "user Path that repeats most of the machine Path (setx PATH \"%PATH%;...\")"},
 			Field{"GoEnvFileValue", "string", "the value `go env -w` stored for this variable in %APPDATA%\\go\\env"},
 			Field{"OverridesGoEnv", "bool", "the environment sets this Go variable to something else than the go env file: the file's value is silently ignored"},
+			Field{"DiffersFromOtherControlSet", "bool", "machine values: another ControlSet00N (the last-known-good copy) holds different data or lacks the value"},
+			Field{"OtherControlSet", "string", "the other control set compared (ControlSet002, ...)"},
+			Field{"OtherControlSetValue", "string", "the value there (\"\" when absent)"},
 		),
 	})
 	Declare(CategorySpec{

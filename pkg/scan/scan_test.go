@@ -53,6 +53,11 @@ func fixtureHost(t *testing.T) string {
 			k("Services", nil,
 				k("disk", []hivetest.Value{hivetest.DWORD("Type", 1), hivetest.DWORD("Start", 0), hivetest.ExpandSZ("ImagePath", `System32\drivers\disk.sys`)}),
 				k("wdfilter2", []hivetest.Value{hivetest.DWORD("Type", 1), hivetest.DWORD("Start", 1), hivetest.ExpandSZ("ImagePath", `\??\C:\Users\Public\drv\wdfilter2.sys`)}))),
+		// The last-known-good copy still has the older machine Path.
+		k("ControlSet002", nil, k("Control", nil, k("Session Manager", nil, k("Environment", []hivetest.Value{
+			hivetest.ExpandSZ("Path", `%SystemRoot%\system32`),
+			hivetest.ExpandSZ("ComSpec", `%SystemRoot%\system32\cmd.exe`),
+		})))),
 		k("Select", []hivetest.Value{hivetest.DWORD("Current", 1)})))
 	write(t, filepath.Join(vol, "Windows/System32/config/SOFTWARE"), k("ROOT", nil, k("Microsoft", nil,
 		k("Windows NT", nil, k("CurrentVersion", []hivetest.Value{hivetest.SZ("SystemRoot", `C:\Windows`)},
@@ -118,6 +123,7 @@ func TestScan_FixtureHostFiresPlantedRulesOnly(t *testing.T) {
 		`high | persistence | HKU\` + aliceSID + `\Environment | UserInitMprLogonScript | ` + aliceSID,
 		`high | persistence | HKU\` + aliceSID + `\Software\Microsoft\Command Processor | AutoRun | ` + aliceSID,
 		`medium | callback | HKLM\SYSTEM\CurrentControlSet\Control\CI\Callbacks |  | `,
+		`informational | misconfig | HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment | Path | `,
 	}
 	sort.Strings(want)
 	if strings.Join(keys, "\n") != strings.Join(want, "\n") {
