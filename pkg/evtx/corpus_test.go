@@ -2,10 +2,12 @@ package evtx
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -254,4 +256,64 @@ func TestCorpus_MatchesExpectedFigures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCorpus_DamagedCopiesGivePartialResults cuts and corrupts real logs in
+// memory: every cut gives the records before it (never more than the whole
+// file, and never fewer without an anomaly saying so), every corruption ends in records and anomalies, never a
+// panic or a hang.
+func TestCorpus_DamagedCopiesGivePartialResults(t *testing.T) {
+	dir := testcorpus.Dir(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "evtx", "*.evtx"))
+	if len(files) == 0 {
+		t.Skip("no .evtx files in the corpus")
+	}
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, _ := readMem(data)
+		var cuts []int
+		for cut := 4096 + 512; cut < len(data); cut += 7919 {
+			cuts = append(cuts, cut)
+		}
+		for cut := 4096 + 65536; cut < len(data); cut += 65536 {
+			cuts = append(cuts, cut) // at a chunk boundary
+		}
+		for _, cut := range cuts {
+			recs, errs := readMem(data[:cut])
+			if recs > whole {
+				t.Errorf("%s cut at %d: %d records, more than the whole file's %d", filepath.Base(path), cut, recs, whole)
+			}
+			if recs < whole && errs == 0 {
+				t.Errorf("%s cut at %d: %d of %d records and no anomaly", filepath.Base(path), cut, recs, whole)
+			}
+		}
+		rng := rand.New(rand.NewSource(int64(len(data))))
+		for i := 0; i < 40; i++ {
+			bad := bytes.Clone(data)
+			for j := 0; j < 16; j++ {
+				bad[rng.Intn(len(bad))] = byte(rng.Intn(256))
+			}
+			readMem(bad)
+		}
+	}
+}
+
+func readMem(data []byte) (int, int) {
+	f, err := NewReader(bytes.NewReader(data), int64(len(data)), "mem")
+	if err != nil {
+		return 0, 1
+	}
+	recs, errs := 0, 0
+	for r, err := range f.Records(context.Background()) {
+		if err != nil {
+			errs++
+			continue
+		}
+		_ = r.XML()
+		recs++
+	}
+	return recs, errs
 }

@@ -461,6 +461,7 @@ func (f *File) Records(ctx context.Context) iter.Seq2[*Record, error] {
 				return
 			}
 		}
+		signed := 0
 		for i := 0; i < f.ChunkSlots(); i++ {
 			if err := ctx.Err(); err != nil {
 				yield(nil, err)
@@ -470,6 +471,7 @@ func (f *File) Records(ctx context.Context) iter.Seq2[*Record, error] {
 			if errors.Is(err, ErrEmptyChunk) {
 				continue
 			}
+			signed++
 			if err != nil {
 				if !yield(nil, err) {
 					return
@@ -503,6 +505,9 @@ func (f *File) Records(ctx context.Context) iter.Seq2[*Record, error] {
 					return
 				}
 			}
+		}
+		if f.headerErr == nil && signed < int(f.Header.NumberOfChunks) {
+			yield(nil, &FormatError{File: f.Name, Offset: f.size, Chunk: -1, Msg: fmt.Sprintf("the file holds %d chunks where its header counts %d: it was cut short", signed, f.Header.NumberOfChunks)})
 		}
 	}
 }
