@@ -79,9 +79,6 @@ func (ps Prefixes) match(rel, full string) (keep, descend bool) {
 	for _, p := range ps {
 		p = strings.Trim(strings.ReplaceAll(p, "/", `\`), `\`)
 		for _, name := range []string{rel, full} {
-			if name == "" && p != "" && full != "" {
-				continue
-			}
 			switch {
 			case hasPathPrefix(name, p):
 				return true, true
