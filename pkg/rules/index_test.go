@@ -1,14 +1,18 @@
 package rules_test
 
 import (
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/envhunt/envhunt/pkg/event"
 	"github.com/envhunt/envhunt/pkg/internal/testcorpus"
 	"github.com/envhunt/envhunt/pkg/rules"
 	builtinrules "github.com/envhunt/envhunt/rules"
+	"gopkg.in/yaml.v3"
 )
 
 // The category and last-component indexes of a rule set never lose a
@@ -86,5 +90,115 @@ func TestRuleSet_IndexesFindWhatEveryRuleFinds(t *testing.T) {
 	t.Logf("%d events, %d matched some of %d rules", len(evs), matched, rs.Len())
 	if matched == 0 {
 		t.Fatal("no event matched: the test proves nothing")
+	}
+}
+
+// sigmaValues collects the string values of one field from every SigmaHQ
+// rule file, with wildcards replaced by sample text.
+func sigmaValues(t *testing.T, dir, field string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yml") {
+			return err
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		var doc struct {
+			Detection map[string]any `yaml:"detection"`
+		}
+		if err := yaml.Unmarshal(raw, &doc); err != nil {
+			return err
+		}
+		var walk func(v any)
+		walk = func(v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, val := range x {
+					if strings.SplitN(k, "|", 2)[0] == field {
+						switch vv := val.(type) {
+						case string:
+							out = append(out, vv)
+						case []any:
+							for _, e := range vv {
+								if s, ok := e.(string); ok {
+									out = append(out, s)
+								}
+							}
+						}
+					} else {
+						walk(val)
+					}
+				}
+			case []any:
+				for _, e := range x {
+					walk(e)
+				}
+			}
+		}
+		walk(doc.Detection)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := strings.NewReplacer(`\\`, `\`, `*`, "abc", `?`, "z")
+	for i, v := range out {
+		out[i] = r.Replace(v)
+	}
+	return out
+}
+
+// Events built from the SigmaHQ rules' own TargetObject and Details values
+// (so that many rules fire) find the same rules through the indexes as by
+// trying every rule.
+func TestRuleSet_IndexesAgreeOnEventsBuiltFromSigmaHQValues(t *testing.T) {
+	dir := filepath.Join(testcorpus.Dir(t), "sigma", "rules")
+	sigma, err := rules.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin, err := builtinrules.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := builtin.With(sigma)
+	{
+		targets := sigmaValues(t, dir, "TargetObject")
+		details := sigmaValues(t, dir, "Details")
+		matched, total := 0, 0
+		for i, to := range targets {
+			d := details[i%len(details)]
+			for _, full := range []string{to, `HKLM\SOFTWARE` + to, `HKU\S-1-5-21-1` + to + `\Run`, to + `\x`} {
+				for _, cat := range []event.Category{event.RegistrySet, event.RegistryKey} {
+					ev := event.New(cat, time.Time{}).Set("TargetObject", full)
+					if cat == event.RegistrySet {
+						ev.Set("Details", d).Set("EventType", "SetValue")
+					}
+					total++
+					var got, want []string
+					for _, m := range rs.Match(ev) {
+						got = append(got, m.Rule.ID)
+					}
+					for _, r := range rs.Rules() {
+						if r.Match(ev) != nil {
+							want = append(want, r.ID)
+						}
+					}
+					if strings.Join(got, " ") != strings.Join(want, " ") {
+						t.Errorf("%s %q: index finds %v, every rule finds %v", cat, full, got, want)
+					}
+					if len(want) > 0 {
+						matched++
+					}
+				}
+			}
+		}
+		t.Logf("%d events, %d matched some rule", total, matched)
+		if matched < 100 {
+			t.Errorf("only %d events matched: the test proves little", matched)
+		}
 	}
 }

@@ -18,12 +18,14 @@ type RuleSet struct {
 	index  map[event.Category]*lastIndex
 }
 
-// lastIndex narrows the rules of a category by the last component of an
-// event's TargetObject (the text after its last backslash): a rule whose
-// every way to match requires TargetObject to end with "\name" is only
-// tried on events whose TargetObject ends that way.
+// lastIndex narrows the rules of a category by the key path components of
+// an event's TargetObject: a rule whose every way to match requires
+// TargetObject to end with "\name" is only tried on events whose
+// TargetObject ends that way, and one that requires a component "\name\"
+// somewhere only on events that have it.
 type lastIndex struct {
 	byLast map[string][]int // lower-cased last component -> positions in byCat
+	byComp map[string][]int // lower-cased inner component -> positions in byCat
 	always []int            // rules the index cannot narrow
 }
 
@@ -76,19 +78,23 @@ func newRuleSet(absent map[string]bool, rules []*Rule) *RuleSet {
 	}
 	s.index = map[event.Category]*lastIndex{}
 	for c, rs := range s.byCat {
-		idx := &lastIndex{byLast: map[string][]int{}}
-		for i, r := range rs {
-			keys, ok := lastKeys(r.det.cond, s.availIn(c))
-			if !ok {
-				idx.always = append(idx.always, i)
-				continue
-			}
+		idx := &lastIndex{byLast: map[string][]int{}, byComp: map[string][]int{}}
+		add := func(m map[string][]int, keys []string, i int) {
 			seen := map[string]bool{}
 			for _, k := range keys {
 				if !seen[k] {
 					seen[k] = true
-					idx.byLast[k] = append(idx.byLast[k], i)
+					m[k] = append(m[k], i)
 				}
+			}
+		}
+		for i, r := range rs {
+			if keys, ok := ruleKeys(r.det.cond, s.availIn(c), lastComponent); ok {
+				add(idx.byLast, keys, i)
+			} else if keys, ok := ruleKeys(r.det.cond, s.availIn(c), innerComponent); ok {
+				add(idx.byComp, keys, i)
+			} else {
+				idx.always = append(idx.always, i)
 			}
 		}
 		s.index[c] = idx
@@ -114,10 +120,29 @@ func lastComponent(g *glob) (string, bool) {
 	return t.lit[i+1:], true
 }
 
-// lastKeys returns the last components one of which an event's
-// TargetObject must end with for the condition to hold; ok is false when
-// the condition does not pin them.
-func lastKeys(n cond, avail func(string) bool) (keys []string, ok bool) {
+// innerComponent returns the longest key name a pattern requires between
+// two backslashes (\name\ inside one literal run), which a matching
+// TargetObject then has as one of its components.
+func innerComponent(g *glob) (string, bool) {
+	best := ""
+	for _, t := range g.toks {
+		if t.kind != 'l' {
+			continue
+		}
+		parts := strings.Split(t.lit, `\`)
+		for i := 1; i < len(parts)-1; i++ {
+			if len(parts[i]) > len(best) {
+				best = parts[i]
+			}
+		}
+	}
+	return best, best != ""
+}
+
+// ruleKeys returns index keys one of which every event matching the
+// condition has (keyOf gives a pattern's key); ok is false when the
+// condition does not pin them.
+func ruleKeys(n cond, avail func(string) bool, keyOf func(*glob) (string, bool)) (keys []string, ok bool) {
 	if !possible(n, avail) {
 		return nil, true // never matches: no key needed
 	}
@@ -145,7 +170,7 @@ func lastKeys(n cond, avail func(string) bool) (keys []string, ok bool) {
 				var ks []string
 				all := true
 				for _, gl := range gs {
-					k, ok := lastComponent(gl)
+					k, ok := keyOf(gl)
 					if !ok {
 						all = false
 						break
@@ -164,7 +189,7 @@ func lastKeys(n cond, avail func(string) bool) (keys []string, ok bool) {
 		return keys, true
 	case *condOr:
 		for _, y := range x.xs {
-			k, ok := lastKeys(y, avail)
+			k, ok := ruleKeys(y, avail, keyOf)
 			if !ok {
 				return nil, false
 			}
@@ -174,7 +199,7 @@ func lastKeys(n cond, avail func(string) bool) (keys []string, ok bool) {
 	case *condAnd:
 		found := false
 		for _, y := range x.xs {
-			k, ok := lastKeys(y, avail)
+			k, ok := ruleKeys(y, avail, keyOf)
 			if ok && (!found || len(k) < len(keys)) {
 				keys, found = k, true
 			}
@@ -231,25 +256,41 @@ func (s *RuleSet) Match(ev *event.Event) []*Match {
 	}
 	idx := s.index[ev.Category]
 	to, ok := ev.Get("TargetObject")
-	target, isText := to.(string)
-	if !ok || !isText || idx == nil {
+	if _, isText := to.(string); !ok || !isText || idx == nil {
 		for _, r := range rules {
 			try(r)
 		}
 		return out
 	}
-	// Merge the rules that cannot be narrowed with those keyed by the
-	// last component, in rule order.
-	last := strings.ToLower(target[strings.LastIndexByte(target, '\\')+1:])
-	a, b := idx.always, idx.byLast[last]
-	for len(a) > 0 || len(b) > 0 {
-		switch {
-		case len(b) == 0 || (len(a) > 0 && a[0] < b[0]):
-			try(rules[a[0]])
-			a = a[1:]
-		default:
-			try(rules[b[0]])
-			b = b[1:]
+	// Mark the rules that cannot be narrowed and those keyed by the
+	// TargetObject's components, then try them in rule order.
+	var small [8]uint64
+	marks := small[:]
+	if n := (len(rules) + 63) / 64; n > len(small) {
+		marks = make([]uint64, n)
+	}
+	mark := func(is []int) {
+		for _, i := range is {
+			marks[i/64] |= 1 << (i % 64)
+		}
+	}
+	mark(idx.always)
+	target := c.get("TargetObject").lowerVals()[0]
+	last := strings.LastIndexByte(target, '\\')
+	mark(idx.byLast[target[last+1:]])
+	if len(idx.byComp) > 0 {
+		for rest := target; ; {
+			comp, after, more := strings.Cut(rest, `\`)
+			mark(idx.byComp[comp])
+			if !more {
+				break
+			}
+			rest = after
+		}
+	}
+	for i, r := range rules {
+		if marks[i/64]&(1<<(i%64)) != 0 {
+			try(r)
 		}
 	}
 	return out
