@@ -14,7 +14,9 @@ import (
 
 	"github.com/Velocidex/ordereddict"
 
+	"github.com/envhunt/envhunt/pkg/analyze"
 	"github.com/envhunt/envhunt/pkg/etl"
+	"github.com/envhunt/envhunt/pkg/hive"
 	"github.com/envhunt/envhunt/pkg/report"
 	"github.com/envhunt/envhunt/pkg/wintime"
 )
@@ -24,7 +26,7 @@ func init() {
 }
 
 // etlColumns are the CSV columns of `etl` event output.
-var etlColumns = []string{"file", "time", "provider", "provider_guid", "event", "id", "opcode", "version", "pid", "tid", "cpu", "process", "key", "key_resolution", "fields"}
+var etlColumns = []string{"file", "time", "provider", "provider_guid", "event", "id", "opcode", "version", "pid", "tid", "cpu", "process", "key", "key_resolution", "data", "fields"}
 
 func runETL(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("etl", "etl FILE... [--summary] [--provider GUID|NAME]... [--registry] [--process] [--format jsonl|csv|text] [--output FILE]", stdout)
@@ -379,6 +381,13 @@ func (ew *etlWriter) event(f *etl.File, st *etl.State, e *etl.Event, d *etl.Deco
 			r.add("key_resolution", op.How)
 		} else {
 			r.add("key_resolution", "ambiguous")
+		}
+		if op.HasData {
+			// The captured data as Sysmon renders value data.
+			r.add("data", analyze.Details(hive.DecodeData(hive.ValueType(op.Type), op.Data)))
+		}
+		if op.HasPreviousData {
+			r.add("previous_data", analyze.Details(hive.DecodeData(hive.ValueType(op.PreviousType), op.PreviousData)))
 		}
 	}
 	nFixed := len(r.names)
