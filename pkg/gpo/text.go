@@ -78,3 +78,11 @@ func EncodeUTF16Text(text string) []byte {
 	text = string(bytes.ReplaceAll([]byte(text), []byte("\n"), []byte("\r\n")))
 	return append([]byte{0xFF, 0xFE}, encodeUTF16LE(text)...)
 }
+
+// DecodeText turns the bytes of a Windows text file (a script body, an INI
+// file) into a string: UTF-16 with a byte-order mark or recognisably
+// UTF-16LE without one, UTF-8, else ANSI read as Latin-1.
+func DecodeText(b []byte) string {
+	s, _ := decodeText(b)
+	return s
+}
