@@ -136,7 +136,7 @@ func TestACL_ErrorsAndExitCodes(t *testing.T) {
 // shared_by is the sk cell's reference count; on a clean hive it equals the
 // number of keys that point at the cell, counted here by walking the hive.
 func TestACL_SharedByMatchesKeysReferencingTheCell(t *testing.T) {
-	path := aclCorpus(t, "hives", "regipy", "NTUSER.DAT")
+	path := corpusPath(t, "hives", "regipy", "NTUSER.DAT")
 	out, errOut, code := aclRun(t, "--format", "json", path, "Environment")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -170,7 +170,7 @@ func TestACL_SharedByMatchesKeysReferencingTheCell(t *testing.T) {
 }
 
 func TestACL_TextOnCorpusSystemResolvesCurrentControlSet(t *testing.T) {
-	path := aclCorpus(t, "hives", "regipy", "SYSTEM")
+	path := corpusPath(t, "hives", "regipy", "SYSTEM")
 	out, errOut, code := aclRun(t, path, `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment`)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -184,22 +184,6 @@ func TestACL_TextOnCorpusSystemResolvesCurrentControlSet(t *testing.T) {
 			t.Errorf("text lacks %q:\n%s", want, out)
 		}
 	}
-}
-
-// aclCorpus finds a file of the shared corpus (../shared/corpus beside the
-// checkout, or ENVHUNT_CORPUS), skipping when it is absent. The command
-// package cannot import the internal test helper, so it looks the same way.
-func aclCorpus(t *testing.T, elem ...string) string {
-	t.Helper()
-	dir := os.Getenv("ENVHUNT_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	p := filepath.Join(append([]string{dir}, elem...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("corpus file %s not found: skipping test on real samples", p)
-	}
-	return p
 }
 
 // The text and JSON output of a descriptor with every kind of entry are
