@@ -1,0 +1,131 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const historyBob = demoHost + "/C/Users/bob/NTUSER.DAT"
+
+// historyRows parses JSONL history output.
+func historyRows(t *testing.T, out string) []map[string]string {
+	t.Helper()
+	var rows []map[string]string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		var r map[string]string
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("bad JSONL line %q: %v", line, err)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func TestHistory_DemoBobGOROOTBeforeAndAfterLogEntry1(t *testing.T) {
+	out, stderr, code := runCLI(t, "history", "--format", "jsonl", "--value", "GOROOT", historyBob)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rows := historyRows(t, out)
+	want := []struct{ source, time, data, changed string }{
+		{"primary", "2025-06-11T08:30:00.1000000Z", `C:\Program Files\Go`, "first"},
+		{"log:NTUSER.DAT.LOG1#entry1 seq 93", "2025-06-12T09:14:27.2718281Z", `C:\Users\Public\go`, "modified"},
+		{"log:NTUSER.DAT.LOG1#entry2 seq 94", "2025-06-12T09:15:03.1415926Z", `C:\Users\Public\go`, ""},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("got %d rows, want %d:\n%s", len(rows), len(want), out)
+	}
+	for i, w := range want {
+		r := rows[i]
+		if r["source"] != w.source || r["time"] != w.time || r["data"] != w.data || r["changed"] != w.changed || r["key"] != "Environment" || r["type"] != "REG_SZ" {
+			t.Errorf("row %d = %v, want %+v", i, r, w)
+		}
+	}
+	for _, col := range historyColumns {
+		if _, ok := rows[0][col]; !ok {
+			t.Errorf("column %q missing from JSONL rows", col)
+		}
+	}
+}
+
+func TestHistory_DemoAliceFreeCellsHaveNoTime(t *testing.T) {
+	out, stderr, code := runCLI(t, "history", "--format", "csv", demoHost+"/C/Users/alice/NTUSER.DAT")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		`free cell @0x1020,unknown,Environment,Path,REG_EXPAND_SZ,%USERPROFILE%\AppData\Local\Microsoft\WindowsApps;,carved`,
+		`,unknown,Environment,GOPATH,REG_EXPAND_SZ,%USERPROFILE%\go,carved`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestHistory_GoldenOutput(t *testing.T) {
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{"history-demo.txt", []string{"history", demoHost}},
+		{"history-bob.jsonl", []string{"history", "--format", "jsonl", historyBob}},
+	} {
+		out, stderr, code := runCLI(t, tc.args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, stderr)
+		}
+		checkGolden(t, tc.golden, out)
+	}
+}
+
+func TestHistory_DirtyHiveWithoutLogsIsPartial(t *testing.T) {
+	data, err := os.ReadFile(historyBob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "NTUSER.DAT")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runCLI(t, "history", "--format", "jsonl", p)
+	if code != exitPartial || !strings.Contains(stderr, "no usable transaction log") {
+		t.Errorf("exit %d, stderr %q; want exit 3 naming the missing logs", code, stderr)
+	}
+	if rows := historyRows(t, out); len(rows) == 0 || rows[0]["source"] != "primary" {
+		t.Errorf("the primary state must still be printed; got %d rows", len(rows))
+	}
+}
+
+func TestHistory_ExplicitLogsAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"NTUSER.DAT", "NTUSER.DAT.LOG1"} {
+		data, err := os.ReadFile(filepath.Join(demoHost, "C", "Users", "bob", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := map[string]string{"NTUSER.DAT": "bob.dat", "NTUSER.DAT.LOG1": "renamed-log"}[n]
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, stderr, code := runCLI(t, "history", "--format", "jsonl", "--value", "GOROOT", "--log", filepath.Join(dir, "renamed-log"), filepath.Join(dir, "bob.dat"))
+	if code != exitOK || len(historyRows(t, out)) != 3 {
+		t.Errorf("renamed log given with --log: exit %d, stderr %q, output:\n%s", code, stderr, out)
+	}
+	if _, _, code := runCLI(t, "history", "--key", `No\Such\Key`, historyBob); code != exitUsage {
+		t.Errorf("missing key: exit %d, want %d", code, exitUsage)
+	}
+	if _, _, code := runCLI(t, "history"); code != exitUsage {
+		t.Errorf("no arguments: exit %d, want %d", code, exitUsage)
+	}
+	if _, _, code := runCLI(t, "history", "--format", "xml", historyBob); code != exitUsage {
+		t.Errorf("bad format: exit %d, want %d", code, exitUsage)
+	}
+}
