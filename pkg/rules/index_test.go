@@ -165,6 +165,10 @@ func TestRuleSet_IndexesAgreeOnEventsBuiltFromSigmaHQValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := builtin.With(sigma)
+	interest := map[event.Category]rules.Interest{}
+	for _, in := range rs.Needs() {
+		interest[in.Category] = in
+	}
 	{
 		targets := sigmaValues(t, dir, "TargetObject")
 		details := sigmaValues(t, dir, "Details")
@@ -192,6 +196,9 @@ func TestRuleSet_IndexesAgreeOnEventsBuiltFromSigmaHQValues(t *testing.T) {
 					}
 					if len(want) > 0 {
 						matched++
+						if in, ok := interest[cat]; !ok || !in.MayMatch(full) {
+							t.Errorf("%s %q matches %v but the interest filter drops it", cat, full, want)
+						}
 					}
 				}
 			}

@@ -394,6 +394,10 @@ type Interest struct {
 	Fields []string
 
 	needles []*glob
+	// byLast holds the needles that end in "\name", by name; others holds
+	// the rest, so MayMatch tries only the needles that can match.
+	byLast map[string][]*glob
+	others []*glob
 }
 
 // MayMatch reports whether an event of this category with the given
@@ -403,7 +407,20 @@ func (in *Interest) MayMatch(targetObject string) bool {
 		return true
 	}
 	t := strings.ToLower(targetObject)
-	for _, g := range in.needles {
+	if in.byLast == nil { // an Interest built by hand
+		for _, g := range in.needles {
+			if g.match(t) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, g := range in.byLast[t[strings.LastIndexByte(t, '\\')+1:]] {
+		if g.match(t) {
+			return true
+		}
+	}
+	for _, g := range in.others {
 		if g.match(t) {
 			return true
 		}
@@ -473,6 +490,14 @@ func (s *RuleSet) Needs() []Interest {
 		}
 		if in.AnyTarget {
 			in.needles, in.TargetObjectNeedles = nil, nil
+		}
+		in.byLast = map[string][]*glob{}
+		for _, g := range in.needles {
+			if k, ok := lastComponent(g); ok {
+				in.byLast[k] = append(in.byLast[k], g)
+			} else {
+				in.others = append(in.others, g)
+			}
 		}
 		for f := range fields {
 			in.Fields = append(in.Fields, f)
