@@ -209,3 +209,51 @@ func TestRuleSet_IndexesAgreeOnEventsBuiltFromSigmaHQValues(t *testing.T) {
 		}
 	}
 }
+
+// For the built-in rules alone (whose needles are precise, unlike SigmaHQ's
+// unpinned rules), the scanner's pre-filters accept every test event that
+// matches.
+func TestInterest_BuiltinFiltersKeepEveryMatchingTestEvent(t *testing.T) {
+	rs, err := builtinrules.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	interest := map[event.Category]rules.Interest{}
+	for _, in := range rs.Needs() {
+		interest[in.Category] = in
+	}
+	pinned, checked := 0, 0
+	for _, r := range rs.Rules() {
+		for _, tc := range r.Tests {
+			for _, ev := range tc.Events {
+				if r.Match(ev) == nil {
+					continue
+				}
+				in, ok := interest[ev.Category]
+				if !ok {
+					t.Errorf("%s: no interest in %s", r.ID, ev.Category)
+					continue
+				}
+				checked++
+				if in.AnyTarget {
+					continue
+				}
+				pinned++
+				to := ev.String("TargetObject")
+				if !in.MayMatch(to) {
+					t.Errorf("%s %q matches %s but MayMatch drops it", ev.Category, to, r.ID)
+				}
+				for k := to; strings.Contains(k, `\`); {
+					k = k[:strings.LastIndexByte(k, '\\')]
+					if !in.MayMatchUnder(k) {
+						t.Errorf("%s %q matches %s but the walk would skip %q", ev.Category, to, r.ID, k)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d matching test events, %d in pinned categories", checked, pinned)
+	if pinned == 0 {
+		t.Error("no pinned category: the test proves nothing")
+	}
+}
