@@ -567,7 +567,7 @@ func (p *parser) templateInstance(start, end int) ([]Node, int, error) {
 		}
 		raw := p.data[pos : pos+size]
 		if typ == BinXMLType {
-			vals[i] = Value{Type: BinXMLType, raw: raw, off: pos}
+			vals[i] = Value{Type: BinXMLType, raw: raw, off: int32(pos)}
 		} else {
 			v, err := newValue(typ, raw)
 			if err != nil {
@@ -686,7 +686,8 @@ func (p *parser) nested(v Value) ([]Node, error) {
 	if len(v.raw) == 0 {
 		return nil, nil
 	}
-	nodes, _, err := p.parse(v.off, v.off+len(v.raw))
+	off := int(v.off)
+	nodes, _, err := p.parse(off, off+len(v.raw))
 	return nodes, err
 }
 

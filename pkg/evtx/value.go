@@ -87,10 +87,11 @@ func fixedSize(t ValueType) int {
 // Value is one typed value: a substitution value, or element text. Strings
 // are decoded; every other type keeps its stored little-endian bytes.
 type Value struct {
+	str string
+	raw []byte
+	off int32 // chunk offset of a nested Binary XML value
+	// Type is the value's type.
 	Type ValueType
-	str  string
-	raw  []byte
-	off  int // chunk offset of a nested Binary XML value
 }
 
 // StringValue returns a string-typed value.
