@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/envhunt/envhunt/pkg/hive"
+	"github.com/envhunt/envhunt/pkg/report"
 	"github.com/envhunt/envhunt/pkg/wintime"
 )
 
@@ -336,17 +337,11 @@ func appendJSONMulti(buf []byte, ss []string) []byte {
 	return append(buf, ']')
 }
 
-// dumpCell makes a CSV cell safe: control characters made visible, and a
-// leading character a spreadsheet would take for a formula prefixed with '.
+// dumpCell makes a CSV cell safe: every control or invisible character made
+// visible (so a cell is always one line), and a leading character a
+// spreadsheet would take for a formula prefixed with '.
 func dumpCell(s string) string {
-	s = visible(s)
-	if s != "" {
-		switch s[0] {
-		case '=', '+', '-', '@', '\t', '\r':
-			s = "'" + s
-		}
-	}
-	return s
+	return report.SafeCSVCell(report.SafeTerminal(s))
 }
 
 func dumpCSV(ctx context.Context, h *hive.Hive, start *hive.Key, w *bufio.Writer) error {
@@ -392,7 +387,7 @@ func dumpText(ctx context.Context, h *hive.Hive, start *hive.Key, w *bufio.Write
 		if path == "" {
 			path = `\`
 		}
-		fmt.Fprintf(w, "%s  [%s]\n", visible(path), wintime.Format(k.LastWrite()))
+		fmt.Fprintf(w, "%s  [%s]\n", report.SafeTerminal(path), wintime.Format(k.LastWrite()))
 		vs, _ := k.Values()
 		for _, v := range vs {
 			dv := dumpRead(v)
@@ -400,7 +395,7 @@ func dumpText(ctx context.Context, h *hive.Hive, start *hive.Key, w *bufio.Write
 			if name == "" {
 				name = "(Default)"
 			}
-			fmt.Fprintf(w, "    %s  %s  %s\n", visible(name), v.Type(), visible(dv.dataText()))
+			fmt.Fprintf(w, "    %s  %s  %s\n", report.SafeTerminal(name), v.Type(), report.SafeTerminal(dv.dataText()))
 		}
 		return nil
 	})

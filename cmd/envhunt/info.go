@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/envhunt/envhunt/pkg/hive"
+	"github.com/envhunt/envhunt/pkg/report"
 	"github.com/envhunt/envhunt/pkg/wintime"
 )
 
@@ -142,7 +143,7 @@ func infoCollect(ctx context.Context, h *hive.Hive) (*infoReport, error) {
 func infoText(w io.Writer, r *infoReport) error {
 	var b strings.Builder
 	line := func(k, format string, a ...any) {
-		fmt.Fprintf(&b, "%-16s %s\n", k+":", visible(fmt.Sprintf(format, a...)))
+		fmt.Fprintf(&b, "%-16s %s\n", k+":", report.SafeTerminal(fmt.Sprintf(format, a...)))
 	}
 	line("file", "%s", r.File)
 	line("hive type", "%s", r.HiveType)
