@@ -86,6 +86,8 @@ type FormatError struct {
 	Msg    string
 }
 
+// Error renders "FILE: at offset 0x1a20 (key PATH): MESSAGE", leaving out
+// the parts that are unknown.
 func (e *FormatError) Error() string {
 	s := e.File + ": "
 	if e.Offset >= 0 {
