@@ -45,6 +45,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/envhunt/envhunt/pkg/hive"
 	"github.com/envhunt/envhunt/pkg/winreg"
@@ -416,12 +417,12 @@ func carveStates(ctx context.Context, h *hive.Hive, st State, file string, opts 
 	if k, err := h.OpenKey(st.Key); err == nil {
 		vals, _ := k.Values()
 		for _, v := range vals {
-			slack := bytes.TrimRight(v.Slack(), "\x00")
-			if len(slack) < 4 {
+			if !v.Type().IsText() {
 				continue
 			}
-			if v.Type().IsText() && len(slack)%2 == 1 {
-				slack = slack[: len(slack)+1 : len(slack)+1] // keep the UTF-16 NUL's half
+			slack, ok := textSlack(v.Slack())
+			if !ok {
+				continue
 			}
 			if !seen.add(SourceSlack, v.Name(), v.Type(), slack) {
 				continue
@@ -436,6 +437,39 @@ func carveStates(ctx context.Context, h *hive.Hive, st State, file string, opts 
 		}
 	}
 	return out
+}
+
+// minSlackChars is the fewest characters of text slack worth showing: less
+// is usually alignment padding or noise.
+const minSlackChars = 4
+
+// textSlack returns the UTF-16 text in a string value's slack, without the
+// NUL code units around it, when it looks like the tail of an older string:
+// at least minSlackChars printable characters, most of them ASCII. Slack
+// that does not (padding, stale bytes of other cells) is left out.
+func textSlack(b []byte) ([]byte, bool) {
+	b = b[:len(b)&^1]
+	for len(b) >= 2 && b[0] == 0 && b[1] == 0 {
+		b = b[2:]
+	}
+	for len(b) >= 2 && b[len(b)-2] == 0 && b[len(b)-1] == 0 {
+		b = b[:len(b)-2]
+	}
+	n := len(b) / 2
+	if n < minSlackChars {
+		return nil, false
+	}
+	ascii := 0
+	for i := 0; i < n; i++ {
+		u := rune(b[2*i]) | rune(b[2*i+1])<<8
+		switch {
+		case u == 0 || u >= 0xD800 && u < 0xE000 || u >= 0xE000 && u < 0xF900 || !unicode.IsPrint(u):
+			return nil, false
+		case u < 0x80:
+			ascii++
+		}
+	}
+	return b, ascii*4 >= n*3
 }
 
 // sameData reports whether two values hold the same type and bytes.
