@@ -150,6 +150,12 @@ type ChunkHeader struct {
 	EventRecordsChecksum       uint32
 	Flags                      uint32
 	Checksum                   uint32
+	// CommonStringOffsets and TemplatePointers are the chunk's string and
+	// template tables (chunk offsets of the first name and template
+	// definition of each hash bucket, 0 when empty). Records refer to names
+	// and templates by offset, so reading does not need them.
+	CommonStringOffsets [64]uint32
+	TemplatePointers    [32]uint32
 	// HeaderChecksumValid and RecordsChecksumValid compare the stored
 	// checksums with the CRC32 of the header (bytes 0-120 and 128-512) and
 	// of the records (512 up to FreeSpaceOffset).
@@ -317,6 +323,12 @@ func (f *File) ReadChunk(i int) (*Chunk, error) {
 	h.EventRecordsChecksum = le.Uint32(data[52:])
 	h.Flags = le.Uint32(data[120:])
 	h.Checksum = le.Uint32(data[124:])
+	for k := range h.CommonStringOffsets {
+		h.CommonStringOffsets[k] = le.Uint32(data[128+4*k:])
+	}
+	for k := range h.TemplatePointers {
+		h.TemplatePointers[k] = le.Uint32(data[384+4*k:])
+	}
 	crc := crc32.Update(crc32.ChecksumIEEE(data[:120]), crc32.IEEETable, data[128:512])
 	h.HeaderChecksumValid = crc == h.Checksum
 	if fs := int(h.FreeSpaceOffset); fs >= ChunkHeaderSize && fs <= len(data) {

@@ -392,3 +392,27 @@ func TestReader_ChunkRenderingIsBounded(t *testing.T) {
 	}
 	t.Logf("%d tiny records, %d rendered before the bound, in %v", n, len(recs), time.Since(start))
 }
+
+func TestReadChunk_HeaderFields(t *testing.T) {
+	data := evtxtest.File(fixtureRecords(3), 0)
+	f, err := evtx.NewReader(bytes.NewReader(data), int64(len(data)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := f.Header
+	if h.MajorVersion != 3 || h.MinorVersion != 1 || h.NumberOfChunks != 1 || h.HeaderBlockSize != 4096 || !h.ChecksumValid || h.Dirty() || h.Full() {
+		t.Errorf("file header %+v", h)
+	}
+	c, err := f.ReadChunk(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := c.Header
+	if ch.FirstEventRecordNumber != 100 || ch.LastEventRecordNumber != 102 || ch.HeaderSize != 128 ||
+		!ch.HeaderChecksumValid || !ch.RecordsChecksumValid || ch.FreeSpaceOffset <= ch.LastEventRecordDataOffset {
+		t.Errorf("chunk header %+v", ch)
+	}
+	if _, err := f.ReadChunk(1); err == nil {
+		t.Error("chunk beyond the file read without error")
+	}
+}
