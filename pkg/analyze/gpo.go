@@ -335,18 +335,24 @@ func (g *gpoFile) environment() error {
 	}
 	for _, it := range items {
 		ev := g.base(event.GPPEnvironment)
-		target := sessionManagerEnv + `\` + it.VarName
+		keyPath := sessionManagerEnv
 		if it.User {
 			if g.sid != "" {
-				target = `HKU\` + g.sid + `\Environment\` + it.VarName
+				keyPath = `HKU\` + g.sid + `\Environment`
 			} else {
-				target = `HKCU\Environment\` + it.VarName
+				keyPath = `HKCU\Environment`
 			}
 		}
+		target := keyPath + `\` + it.VarName
+		details := it.Value
+		if details == "" {
+			details = "(Empty)"
+		}
 		ev.Set("Action", it.Action.Name()).Set("Name", it.VarName).Set("Value", it.Value).
-			Set("User", it.User).Set("Partial", it.Partial).Set("Disabled", it.Disabled).
+			Set("UserVariable", it.User).Set("Partial", it.Partial).Set("Disabled", it.Disabled).
 			Set("ItemName", it.Name).Set("Collection", it.Collection).Set("Changed", it.Changed).
-			Set("UID", it.UID).Set("TargetObject", target)
+			Set("UID", it.UID).Set("TargetObject", target).Set("KeyPath", keyPath).Set("ValueName", it.VarName).
+			Set("Details", details)
 		g.place(ev)
 		if err := g.send(ev); err != nil {
 			return err
@@ -380,6 +386,7 @@ func (g *gpoFile) scripts(bodies []evidence.File) error {
 		}
 		ev.Set("ScriptBody", body).Set("ScriptBodyTruncated", truncated).Set("ScriptFile", file)
 		ev.Set("TargetObject", g.policyFile()+`\`+string(e.Phase)+`\`+strconv.Itoa(e.Index))
+		ev.Set("Details", strings.TrimSpace(e.CmdLine+" "+e.Parameters))
 		g.place(ev)
 		if err := g.send(ev); err != nil {
 			return err

@@ -113,7 +113,7 @@ func TestGPOEvents_EveryRecordItemAndScript(t *testing.T) {
 		case event.GPOScript:
 			got = append(got, render(ev, "Phase", "Index", "CmdLine", "Parameters", "PowerShell", "ScriptBody", "Scope"))
 		case event.GPPEnvironment:
-			got = append(got, render(ev, "Action", "Name", "Value", "User", "Partial", "TargetObject", "GPOGuid", "UserSid"))
+			got = append(got, render(ev, "Action", "Name", "Value", "UserVariable", "Partial", "TargetObject", "GPOGuid", "UserSid"))
 		}
 	}
 	sort.Strings(got)
@@ -132,8 +132,8 @@ func TestGPOEvents_EveryRecordItemAndScript(t *testing.T) {
 		`gpo_registry TargetObject=HKLM\Software\Contoso\Level Action=create Type=REG_DWORD Details=DWORD (0x0000001a) Scope=Machine GPOGuid=` + testGPOGuid + ` Format=GPP Registry.xml UserSid=`,
 		"gpo_script Phase=Logon Index=0 CmdLine=SetPath.cmd Parameters=/q PowerShell=false ScriptBody=@echo off\r\nsetx PATH \"C:\\Users\\Public\\tools;%PATH%\"\r\n Scope=User",
 		`gpo_script Phase=Logon Index=1 CmdLine=\\corp.example\NETLOGON\map.cmd Parameters= PowerShell=false ScriptBody= Scope=User`,
-		`gpp_environment Action=replace Name=GOPATH Value=C:\Users\Public\go User=true Partial=false TargetObject=` + userRoot + `\Environment\GOPATH GPOGuid=` + testGPOGuid + ` UserSid=` + testSID,
-		`gpp_environment Action=update Name=Path Value=C:\Tools User=false Partial=true TargetObject=HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment\Path GPOGuid=` + testGPOGuid + ` UserSid=` + testSID,
+		`gpp_environment Action=replace Name=GOPATH Value=C:\Users\Public\go UserVariable=true Partial=false TargetObject=` + userRoot + `\Environment\GOPATH GPOGuid=` + testGPOGuid + ` UserSid=` + testSID,
+		`gpp_environment Action=update Name=Path Value=C:\Tools UserVariable=false Partial=true TargetObject=HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment\Path GPOGuid=` + testGPOGuid + ` UserSid=` + testSID,
 	}
 	sort.Strings(want)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -52,6 +52,7 @@ func init() {
 			{"ScriptBodyTruncated", "bool", "true when the body was longer than the bound and cut"},
 			{"ScriptFile", "string", "path of the body's file in the collection, \"\" when not found"},
 			{"TargetObject", "string", "a registry-style name for the entry: <PolicyFile>\\<Phase>\\<Index>"},
+			{"Details", "string", "the command line and parameters together, as the script runs"},
 		}, gpoPlaceFields...),
 	})
 	Declare(CategorySpec{
@@ -62,7 +63,7 @@ func init() {
 			{"Action", "string", "create, replace, update or delete"},
 			{"Name", "string", "the variable's name"},
 			{"Value", "string", "the value the item writes"},
-			{"User", "bool", "true for a user variable (HKCU\\Environment), false for a system one (Session Manager\\Environment)"},
+			{"UserVariable", "bool", "true for a user variable (HKCU\\Environment), false for a system one (Session Manager\\Environment): the item's user attribute (named so as not to clash with the common User field)"},
 			{"Partial", "bool", "true when the item adds to or removes from the existing value instead of replacing it (Path-like variables)"},
 			{"Disabled", "bool", "true when the item is switched off"},
 			{"ItemName", "string", "the item's display name"},
@@ -70,6 +71,9 @@ func init() {
 			{"Changed", "string", "the item's changed attribute as the editor wrote it (the administrator's local time)"},
 			{"UID", "string", "the item's GUID"},
 			{"TargetObject", "string", "the registry value the item writes: HKU\\<SID>\\Environment\\<Name> (HKCU\\... when the user is not known) or HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment\\<Name>"},
+			{"KeyPath", "string", "the Environment key of TargetObject"},
+			{"ValueName", "string", "the variable's name, as a registry value name (same as Name)"},
+			{"Details", "string", "the value the item writes, (Empty) for none"},
 		}, gpoPlaceFields...),
 	})
 }
