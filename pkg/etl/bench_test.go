@@ -19,6 +19,7 @@ func benchDecodeAll(b *testing.B, data []byte) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	events := 0
+	var decoded int64
 	ctx := context.Background()
 	b.ResetTimer()
 	start := time.Now()
@@ -39,8 +40,11 @@ func benchDecodeAll(b *testing.B, data []byte) {
 		if err := it.Err(); err != nil {
 			b.Fatal(err)
 		}
+		decoded += it.Stats().Bytes
 	}
-	b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
+	el := time.Since(start).Seconds()
+	b.ReportMetric(float64(events)/el, "events/s")
+	b.ReportMetric(float64(decoded)/el/1e6, "decoded-MB/s")
 }
 
 // BenchmarkDecode_LargestCorpusTrace reads the largest trace of the shared
@@ -71,6 +75,17 @@ func BenchmarkDecode_LargestCorpusTrace(b *testing.B) {
 // BenchmarkDecode_RegistryTrace reads a 16 MiB trace full of Kernel-Registry
 // and kernel-logger Registry events (what a registry capture looks like).
 func BenchmarkDecode_RegistryTrace(b *testing.B) {
+	benchDecodeAll(b, registryTrace(false))
+}
+
+// BenchmarkDecode_CompressedRegistryTrace reads the same events from
+// LZ77-compressed buffers (a relogged or WPR capture); MB/s counts the
+// bytes of the file.
+func BenchmarkDecode_CompressedRegistryTrace(b *testing.B) {
+	benchDecodeAll(b, registryTrace(true))
+}
+
+func registryTrace(compress bool) []byte {
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	var evs []etltest.Event
 	data := etltest.UTF16Data(`C:\Users\Public;C:\Windows\system32;C:\Windows`)
@@ -83,5 +98,5 @@ func BenchmarkDecode_RegistryTrace(b *testing.B) {
 				Payload: etltest.RegistryV2(8, 0, 0, 0, uint64(i%512), "Path")},
 		)
 	}
-	benchDecodeAll(b, etltest.Build(etltest.Trace{StartTime: t0, Events: evs, BufferSize: 0x10000}))
+	return etltest.Build(etltest.Trace{StartTime: t0, Events: evs, BufferSize: 0x10000, Compress: compress})
 }

@@ -22,6 +22,7 @@ func FuzzReader(f *testing.F) {
 				Image: "a.exe", CommandLine: "a.exe", Key: `\REGISTRY\MACHINE\SOFTWARE\A`, Value: "B", Type: 1, Data: []byte("x\x00")}))
 		}
 	}
+	f.Add(etltest.WriteTrace(etltest.Write{Compress: true, Time: at, PID: 7, Key: `\REGISTRY\MACHINE\SOFTWARE\A`, Value: "B"}))
 	// Small real traces (one with compressed buffers) when the corpus is
 	// present.
 	for _, name := range []string{"perfview-SelfDescribingSingleEvent.etl", "lxcore_kernel.etl"} {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"math/rand"
 	"testing"
 	"time"
 
@@ -277,5 +278,100 @@ func TestEvents_CompressionBombIsBounded(t *testing.T) {
 	}
 	if err := it.Err(); err == nil || !bytes.Contains([]byte(err.Error()), []byte("times the file size")) {
 		t.Errorf("error %v, want the expansion bound named", err)
+	}
+}
+
+func TestEvents_CompressedTracesReadLikeUncompressed(t *testing.T) {
+	start := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	var evs []etltest.Event
+	for i := 0; i < 3000; i++ {
+		name := "Path"
+		if i%7 == 0 {
+			name = "GOROOT" + string(rune('A'+i%26))
+		}
+		evs = append(evs, etltest.Event{Header: etltest.System, Time: start.Add(time.Duration(i) * time.Millisecond), CPU: uint16(i % 3),
+			PID: uint32(100 + i%5), Group: 9, Opcode: 14, Version: 2, Payload: etltest.RegistryV2(8, int64(i), 0, 0, uint64(i%64), name)})
+	}
+	read := func(compress bool) ([]string, etl.Stats, int) {
+		b := etltest.Build(etltest.Trace{StartTime: start, Events: evs, Compress: compress, BufferSize: 0x1000})
+		f, err := etl.NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		it := f.Events(context.Background())
+		for it.Next() {
+			e := it.Event()
+			d := etl.Decode(e)
+			out = append(out, e.Time.String()+d.Name+d.Str("KeyName"))
+		}
+		if err := it.Err(); err != nil {
+			t.Fatalf("compress=%v: %v", compress, err)
+		}
+		return out, it.Stats(), len(b)
+	}
+	plain, ps, plainSize := read(false)
+	comp, cs, compSize := read(true)
+	if cs.CompressedBuffers != cs.Buffers-1 || ps.CompressedBuffers != 0 || cs.Buffers != ps.Buffers {
+		t.Errorf("buffers: plain %+v, compressed %+v", ps, cs)
+	}
+	if compSize >= plainSize {
+		t.Errorf("compressed file of %d bytes, plain %d", compSize, plainSize)
+	}
+	if len(plain) != 3001 || len(comp) != len(plain) {
+		t.Fatalf("%d plain events, %d compressed", len(plain), len(comp))
+	}
+	for i := range plain {
+		if plain[i] != comp[i] {
+			t.Fatalf("event %d differs: %q vs %q", i, plain[i], comp[i])
+		}
+	}
+}
+
+func TestLZ77_RoundTripsTheTestCompressor(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for i := 0; i < 300; i++ {
+		n := rng.Intn(70000)
+		b := make([]byte, n)
+		for j := range b {
+			switch {
+			case i%3 == 0 && j%5000 < 4000:
+				b[j] = 0xFF // long runs: long matches, 16- and 32-bit lengths
+			case rng.Intn(3) == 0:
+				b[j] = byte(rng.Intn(256))
+			case j > 10:
+				b[j] = b[j-1-rng.Intn(10)]
+			}
+		}
+		out, err := etl.DecompressLZ77ForTest(etltest.CompressLZ77(b), n)
+		if err != nil || !bytes.Equal(out, b) {
+			t.Fatalf("case %d (%d bytes): round trip failed (%v, %d bytes back)", i, n, err, len(out))
+		}
+	}
+}
+
+func TestTimeline_CompressedTraceInTimeOrder(t *testing.T) {
+	start := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	var evs []etltest.Event
+	for i := 0; i < 2000; i++ {
+		evs = append(evs, etltest.Event{Header: etltest.System, Time: start.Add(time.Duration(i) * time.Millisecond), CPU: uint16(i % 4),
+			Group: 9, Opcode: 27, Version: 2, Payload: etltest.RegistryV2(8, 0, 0, 0, uint64(i), "")})
+	}
+	b := etltest.Build(etltest.Trace{StartTime: start, Events: evs, Compress: true, BufferSize: 0x800})
+	f, _ := etl.NewReader(bytes.NewReader(b), int64(len(b)))
+	n := 0
+	var last time.Time
+	for e, err := range f.Timeline(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Time.Before(last) {
+			t.Fatalf("event %d out of order", n)
+		}
+		last = e.Time
+		n++
+	}
+	if n != 2001 {
+		t.Errorf("%d events, want 2001", n)
 	}
 }

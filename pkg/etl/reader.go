@@ -442,7 +442,8 @@ type Events struct {
 	cur     BufferHeader
 	curOff  int64
 	data    []byte // current buffer's data, header included (decompressed)
-	raw     []byte
+	raw     []byte // the buffer as read from the file
+	dec     []byte // decompression output
 	p, fill int
 	inBuf   bool
 
@@ -591,10 +592,11 @@ func (it *Events) nextBuffer() bool {
 				continue
 			}
 			*it.budget -= int64(fill)
-			if cap(it.data) < fill {
-				it.data = make([]byte, fill)
+			// Decompress into memory of its own: it.data may alias it.raw.
+			if cap(it.dec) < fill {
+				it.dec = make([]byte, fill)
 			}
-			data := it.data[:fill]
+			data := it.dec[:fill]
 			copy(data, raw[:BufferHeaderSize])
 			n, err := decompressLZ77(data[BufferHeaderSize:], raw[BufferHeaderSize:])
 			if err != nil || n != fill-BufferHeaderSize {

@@ -52,7 +52,10 @@ type Trace struct {
 	// 10 MHz (the default), 2 system time, 3 CPU cycles at CPUSpeedMHz.
 	ClockType   uint32
 	CPUSpeedMHz uint32
-	Events      []Event
+	// Compress writes the data buffers MS-XCA LZ77-compressed, as the
+	// relogger, WPR and PerfView do (buffer 0 never is).
+	Compress bool
+	Events   []Event
 }
 
 // Event is one record to write.
@@ -184,7 +187,11 @@ func Build(t Trace) []byte {
 			if n == 0 {
 				n = 1 // oversized record: the reader must report it
 			}
-			out = append(out, buffer(bs, cpu, 0, seq, recs[:n])...)
+			b := buffer(bs, cpu, 0, seq, recs[:n])
+			if t.Compress {
+				b = compressBuffer(b)
+			}
+			out = append(out, b...)
 			seq++
 			recs = recs[n:]
 		}
@@ -203,6 +210,19 @@ func RawTimestamp(start, at time.Time) int64 {
 		at = start
 	}
 	return headerTS + int64(wintime.ToFiletime(at)) - int64(wintime.ToFiletime(start))
+}
+
+// compressBuffer turns an uncompressed buffer into its compressed on-disk
+// form: the header, then the LZ77 data of the filled part; BufferSize is
+// the compressed size, Offset stays the uncompressed fill.
+func compressBuffer(b []byte) []byte {
+	le := binary.LittleEndian
+	fill := int(le.Uint32(b[0x30:]))
+	comp := CompressLZ77(b[etl.BufferHeaderSize:fill])
+	out := append(append([]byte(nil), b[:etl.BufferHeaderSize]...), comp...)
+	le.PutUint32(out[0:], uint32(len(out)))
+	le.PutUint16(out[0x34:], le.Uint16(out[0x34:])|etl.BufferFlagCompressed)
+	return out
 }
 
 func align8(n int) int { return (n + 7) &^ 7 }
@@ -298,7 +318,11 @@ func logfileHeader(t Trace, ptr int, end time.Time) []byte {
 	le.PutUint32(p[0xC:], t.CPUs)
 	le.PutUint64(p[0x10:], wintime.ToFiletime(end))
 	le.PutUint32(p[0x18:], 156250)
-	le.PutUint32(p[0x20:], 1)
+	mode := uint32(1)
+	if t.Compress {
+		mode |= 0x04000000 // EVENT_TRACE_COMPRESSED_MODE
+	}
+	le.PutUint32(p[0x20:], mode)
 	le.PutUint32(p[0x2C:], uint32(ptr))
 	le.PutUint32(p[0x30:], t.EventsLost)
 	le.PutUint32(p[0x34:], t.CPUSpeedMHz)

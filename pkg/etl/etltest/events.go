@@ -105,10 +105,12 @@ type Write struct {
 	// Microsoft-Windows-Kernel-Registry (OpenKey + SetValueKey with
 	// captured data).
 	KernelLogger bool
-	Time         time.Time
-	PID, PPID    uint32
-	TID          uint32
-	UserSID      string
+	// Compress writes the data buffers LZ77-compressed.
+	Compress  bool
+	Time      time.Time
+	PID, PPID uint32
+	TID       uint32
+	UserSID   string
 	// Image is the executable's file name as the kernel logger records it
 	// ("x.exe"); CommandLine the full command line.
 	Image       string
@@ -162,7 +164,7 @@ func WriteTrace(w Write) []byte {
 				Payload: KernelRegistryKey(ptr, obj, 0, "")},
 		)
 	}
-	return Build(Trace{PointerSize: ptr, StartTime: at.Add(-10 * time.Second), Events: evs})
+	return Build(Trace{PointerSize: ptr, StartTime: at.Add(-10 * time.Second), Events: evs, Compress: w.Compress})
 }
 
 func filetime(t time.Time) uint64 {
