@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	_ "time/tzdata" // host local times for any Windows time zone, whatever the responder's system has
+
+	"github.com/envhunt/envhunt/pkg/casereport"
+	"github.com/envhunt/envhunt/pkg/report"
+	"github.com/envhunt/envhunt/pkg/scan"
+)
+
+func init() {
+	register(command{name: "report", summary: "write a case report per host (HTML or Markdown): identity, evidence digests, findings, PATH history, gaps", run: runReport})
+}
+
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("report", "report [flags] PATH...", stdout)
+	var hf hiveFlags
+	var of outputFlags
+	var rf ruleFlags
+	hf.add(fs)
+	rf.add(fs)
+	of.add(fs, "", "html", "md")
+	roaming := fs.StringArray("roaming", nil, "folder holding server-side copies of roaming profiles (repeatable)")
+	noHistory := fs.Bool("no-history", false, "leave out the history of Path, GOROOT and GOPATH")
+	minLevel := fs.String("min-level", "informational", "report only findings at or above this level")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageErrorf("report: give at least one PATH (a collection folder, a mounted volume or hive files)")
+	}
+	if of.format == "" {
+		of.format = reportFormatFor(of.output)
+	}
+	if err := hf.check(); err != nil {
+		return err
+	}
+	if err := of.check(); err != nil {
+		return err
+	}
+	min, err := report.ParseLevel(*minLevel)
+	if err != nil {
+		return usageErrorf("--min-level: %v", err)
+	}
+	rs, err := rf.load(stderr)
+	if err != nil {
+		return err
+	}
+	opts := scan.Options{Rules: rs, MinLevel: min, NoLogs: hf.noLogs, Logs: hf.logs, Roaming: *roaming}
+	return reportWrite(ctx, of.format, of.output, stdout, fs.Args(), opts, &rf, *noHistory, "envhunt report "+reportQuote(args))
+}
+
+// writeCaseReport writes the case report of a scan to path (Markdown for
+// *.md, else HTML): what scan --report calls with its own options and
+// arguments.
+func writeCaseReport(ctx context.Context, path string, inputs []string, opts scan.Options, rf *ruleFlags, commandLine string) error {
+	return reportWrite(ctx, reportFormatFor(path), path, nil, inputs, opts, rf, false, commandLine)
+}
+
+// reportFormatFor picks the format from an output file name: md for *.md
+// and *.markdown, else html.
+func reportFormatFor(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".md", ".markdown":
+		return "md"
+	}
+	return "html"
+}
+
+func reportWrite(ctx context.Context, format, output string, stdout io.Writer, inputs []string, opts scan.Options, rf *ruleFlags, noHistory bool, commandLine string) error {
+	copts := casereport.Options{
+		Scan: opts, Version: Version, CommandLine: commandLine,
+		Builtin: len(rf.only) == 0, RulePaths: append(append([]string(nil), rf.extra...), rf.only...),
+		NoHistory: noHistory,
+	}
+	r, err := casereport.Build(ctx, inputs, copts)
+	if err != nil {
+		if r == nil {
+			return inputError(err)
+		}
+		return err
+	}
+	var w io.Writer = stdout
+	var f *os.File
+	if output != "" && output != "-" {
+		if f, err = os.Create(output); err != nil {
+			return usageErrorf("--output: %v", err)
+		}
+		w = f
+	}
+	if format == "md" {
+		err = r.WriteMarkdown(w)
+	} else {
+		err = r.WriteHTML(w)
+	}
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	var problems []string
+	for _, h := range r.Hosts {
+		for _, p := range h.Problems {
+			problems = append(problems, h.Name+": "+p)
+		}
+	}
+	if len(problems) > 0 {
+		return partialError(fmt.Errorf("%s", strings.Join(problems, "\n")))
+	}
+	return nil
+}
+
+// reportQuote renders arguments as a shell would need them typed.
+func reportQuote(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		safe := a != ""
+		for _, r := range a {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r)) {
+				safe = false
+				break
+			}
+		}
+		if safe {
+			out[i] = a
+		} else {
+			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(out, " ")
+}
