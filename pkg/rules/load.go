@@ -965,10 +965,10 @@ func (l *loader) testEvent(n *yaml.Node, r *Rule) *event.Event {
 			}
 			ev.Set(name, list)
 		case yaml.ScalarNode:
-			switch v.ShortTag() {
-			case "!!null":
+			switch tag := v.ShortTag(); {
+			case tag == "!!null":
 				ev.Set(name, nil)
-			case "!!int":
+			case tag == "!!int" && strings.Contains(typ, "int"):
 				var i int64
 				if err := v.Decode(&i); err != nil {
 					var u uint64
@@ -980,7 +980,7 @@ func (l *loader) testEvent(n *yaml.Node, r *Rule) *event.Event {
 					continue
 				}
 				ev.Set(name, i)
-			case "!!bool":
+			case tag == "!!bool" && typ == "bool":
 				var b bool
 				_ = v.Decode(&b)
 				ev.Set(name, b)

@@ -347,3 +347,29 @@ func TestRuleSet_MatchIsSafeForConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestLoad_WarnsAboutNumbersComparedWithDetails(t *testing.T) {
+	r := mustParse(t, ruleText("registry_set", "sel:\n    Details: 1\ncondition: sel"))
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0].Error(), "write 'DWORD (0x00000001)'") {
+		t.Errorf("warnings = %v", r.Warnings)
+	}
+	if r.Match(setEvent("Details", "DWORD (0x00000001)")) != nil {
+		t.Error("a number matched Sysmon's DWORD text")
+	}
+}
+
+func TestMatch_NumbersCompareAsWritten(t *testing.T) {
+	r := mustParse(t, ruleText("registry_set", "sel:\n    Details|contains: 00000429\ncondition: sel")+
+		"envhunt:\n    pattern: misconfig\n    tests:\n        - {expect: match, event: {fields: {Details: 00000429, Data: 0}}}\n        - {expect: nomatch, event: {fields: {Details: 429}}}\n")
+	if len(r.Warnings) != 0 {
+		t.Errorf("warnings: %v", r.Warnings)
+	}
+	for _, res := range r.RunTests() {
+		if !res.Passed {
+			t.Error(res)
+		}
+	}
+	if v, _ := r.Tests[0].Events[0].Get("Details"); v != "00000429" {
+		t.Errorf("test event Details = %#v, want the text 00000429", v)
+	}
+}

@@ -103,18 +103,11 @@ func scalarValue(n *yaml.Node) (ruleValue, bool) {
 	case "!!null":
 		v.null = true
 	case "!!int":
+		// Numbers compare as the text written in the rule: 00000429 (a
+		// keyboard layout) stays 00000429, as Sigma's own YAML reading
+		// keeps it.
 		v.isNum = true
-		var i int64
-		if err := n.Decode(&i); err == nil {
-			v.text = strconv.FormatInt(i, 10)
-		} else {
-			var u uint64
-			if err := n.Decode(&u); err == nil {
-				v.text = strconv.FormatUint(u, 10)
-			} else {
-				v.text = n.Value
-			}
-		}
+		v.text = n.Value
 	case "!!float":
 		v.isNum = true
 		v.text = n.Value
@@ -363,6 +356,9 @@ func (l *loader) compileField(keyNode, valNode *yaml.Node, fieldless bool) *fiel
 				continue
 			}
 			text := v.text
+			if v.isNum && m.field == "Details" && len(m.mods) == 0 {
+				l.warnf(v.node, "%s: Details holds registry data as Sysmon prints it, so the number %s never matches a DWORD; write 'DWORD (0x%08x)' or test the typed field Data", key, v.text, parseIntOr0(v.text))
+			}
 			if !v.isStr {
 				text = escapeWildcards(text)
 			} else if escapesWildcard(text) {
@@ -441,6 +437,11 @@ func modifierNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func parseIntOr0(s string) uint64 {
+	u, _ := strconv.ParseUint(s, 10, 32)
+	return u
 }
 
 // escapesWildcard reports whether a value escapes a wildcard (\* or \?),
