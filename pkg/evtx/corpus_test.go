@@ -317,3 +317,20 @@ func readMem(data []byte) (int, int) {
 	}
 	return recs, errs
 }
+
+// The Security log's 1102 (log cleared) keeps its values in UserData
+// (<LogFileCleared>); they become fields named after their elements. The
+// values are those both oracles render for the record.
+func TestCorpus_UserDataBecomesFields(t *testing.T) {
+	recs, _, _ := readAll(t, testcorpus.Path(t, "evtx", "security_4624_4673_token_manip.evtx"))
+	r := recs[0]
+	var got []string
+	for _, f := range r.Data {
+		got = append(got, f.Name+"="+f.Value.String())
+	}
+	want := []string{"SubjectUserSid=S-1-5-21-3583694148-1414552638-2922671848-1000", "SubjectUserName=IEUser",
+		"SubjectDomainName=IEWIN7", "SubjectLogonId=0x1371b"}
+	if r.DataSection != "UserData" || r.System.EventID != 1102 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s %d %q", r.DataSection, r.System.EventID, got)
+	}
+}
