@@ -375,3 +375,28 @@ func TestTimeline_CompressedTraceInTimeOrder(t *testing.T) {
 		t.Errorf("%d events, want 2001", n)
 	}
 }
+
+func TestEvents_ZeroTailIsTheEndNotDamage(t *testing.T) {
+	b := etltest.WriteTrace(etltest.Write{Key: `\REGISTRY\MACHINE\SOFTWARE\X`, Value: "V", PID: 1})
+	count := func(b []byte) (int, error) {
+		f, err := etl.NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := f.Events(context.Background())
+		n := 0
+		for it.Next() {
+			n++
+		}
+		return n, it.Err()
+	}
+	want, _ := count(b)
+	padded := append(append([]byte(nil), b...), make([]byte, 0x3000)...)
+	if n, err := count(padded); n != want || err != nil {
+		t.Errorf("zero-padded file: %d events (want %d), error %v", n, want, err)
+	}
+	padded[len(padded)-5] = 1
+	if n, err := count(padded); n != want || err == nil {
+		t.Errorf("padding with data in it: %d events, error %v; want the damage reported", n, err)
+	}
+}

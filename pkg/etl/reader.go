@@ -520,6 +520,28 @@ func (it *Events) Next() bool {
 	return false
 }
 
+// zeroFrom reports whether every byte from off to the end of the file is
+// zero (space a logger preallocated and never filled).
+func (f *File) zeroFrom(off int64) bool {
+	var chunk [32 << 10]byte
+	for off < f.size {
+		n := int64(len(chunk))
+		if f.size-off < n {
+			n = f.size - off
+		}
+		if _, err := f.r.ReadAt(chunk[:n], off); err != nil && !errors.Is(err, io.EOF) {
+			return false
+		}
+		for _, c := range chunk[:n] {
+			if c != 0 {
+				return false
+			}
+		}
+		off += n
+	}
+	return true
+}
+
 // nextBuffer loads the next buffer; false at the end of the file or when the
 // buffer chain cannot be followed.
 func (it *Events) nextBuffer() bool {
@@ -544,6 +566,10 @@ func (it *Events) nextBuffer() bool {
 		}
 		h := parseBufferHeader(hb[:])
 		if h.BufferSize < BufferHeaderSize || h.BufferSize > MaxBufferSize {
+			if h.BufferSize == 0 && f.zeroFrom(it.off) {
+				// Preallocated space after the last buffer: the end.
+				return false
+			}
 			it.fail(f.errorf(it.off, "bad buffer size %#x: cannot find the next buffer", h.BufferSize))
 			return false
 		}
