@@ -18,6 +18,9 @@ type Hive struct {
 	logs      []LogReport
 
 	data    []byte // the image read: the primary, or the recovered copy
+	// ownsImage is true when no one else holds data (Open's buffer, a
+	// recovered copy): names may then share its memory.
+	ownsImage bool
 	end     int    // end of the hive-bins area in data
 	minor   uint32
 	rootOff uint32

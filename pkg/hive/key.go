@@ -40,7 +40,7 @@ func (h *Hive) keyAt(off uint32, parent *Key) (*Key, error) {
 	}
 	k.nameRaw = p[nkName : nkName+n : nkName+n]
 	if le16(p[nkFlags:])&nkCompName != 0 {
-		k.name, k.nameValid = decodeLatin1(k.nameRaw), true
+		k.name, k.nameValid = h.latin1Name(k.nameRaw), true
 	} else {
 		k.name, k.nameValid = decodeUTF16(k.nameRaw)
 	}

@@ -4,6 +4,7 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // decodeLatin1 decodes a compressed (one byte per character) name: each byte
@@ -126,4 +127,20 @@ func upcase(r rune) rune {
 		return r // Windows' upcase table covers the BMP only
 	}
 	return unicode.ToUpper(r)
+}
+
+// latin1Name decodes a compressed name. When the image belongs to the Hive
+// alone (read by Open, or recovered into a new buffer) and is never written,
+// an ASCII name is returned without copying: it shares the image's memory,
+// which lives as long as any string pointing into it.
+func (h *Hive) latin1Name(b []byte) string {
+	if !h.ownsImage || len(b) == 0 {
+		return decodeLatin1(b)
+	}
+	for _, c := range b {
+		if c >= 0x80 {
+			return decodeLatin1(b)
+		}
+	}
+	return unsafe.String(&b[0], len(b))
 }

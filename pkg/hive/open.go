@@ -57,6 +57,7 @@ type options struct {
 	observer  func(ReplayStep, *Hive) error
 	limits    Limits
 	discovery bool // Open: look for logs beside the file
+	owned     bool // Open: the data buffer is the Hive's alone
 }
 
 // WithLogs applies the given transaction log files instead of looking for
@@ -107,6 +108,7 @@ func Open(path string, opts ...Option) (*Hive, error) {
 		return nil, err
 	}
 	o.discovery = true
+	o.owned = true
 	return load(path, data, o)
 }
 
@@ -217,6 +219,7 @@ func load(name string, data []byte, o *options) (*Hive, error) {
 		}
 		return nil, &FormatError{File: name, Offset: -1, Msg: bbErr.Error()}
 	}
+	h.ownsImage = o.owned || h.recovered
 	if err := h.init(image); err != nil {
 		return nil, err
 	}

@@ -114,7 +114,7 @@ func (k *Key) valueAt(off uint32, v *Value) bool {
 	}
 	v.nameRaw = p[vkName : vkName+n : vkName+n]
 	if le16(p[vkFlags:])&vkCompName != 0 {
-		v.name, v.nameValid = decodeLatin1(v.nameRaw), true
+		v.name, v.nameValid = h.latin1Name(v.nameRaw), true
 	} else {
 		v.name, v.nameValid = decodeUTF16(v.nameRaw)
 	}
