@@ -17,13 +17,13 @@ type Hive struct {
 	recovered bool
 	logs      []LogReport
 
-	data    []byte // the image read: the primary, or the recovered copy
+	data []byte // the image read: the primary, or the recovered copy
 	// ownsImage is true when no one else holds data (Open's buffer, a
 	// recovered copy): names may then share its memory.
 	ownsImage bool
-	end     int    // end of the hive-bins area in data
-	minor   uint32
-	rootOff uint32
+	end       int // end of the hive-bins area in data
+	minor     uint32
+	rootOff   uint32
 
 	mu        sync.Mutex
 	anomalies []Anomaly
