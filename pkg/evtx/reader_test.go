@@ -416,3 +416,69 @@ func TestReadChunk_HeaderFields(t *testing.T) {
 		t.Error("chunk beyond the file read without error")
 	}
 }
+
+// binxmlBuilder writes Binary XML at a known chunk offset, so inline names
+// can point at themselves.
+type binxmlBuilder struct {
+	base int
+	b    []byte
+}
+
+func (w *binxmlBuilder) pos() int      { return w.base + len(w.b) }
+func (w *binxmlBuilder) raw(b ...byte) { w.b = append(w.b, b...) }
+func (w *binxmlBuilder) u16(v uint16)  { w.b = binary.LittleEndian.AppendUint16(w.b, v) }
+func (w *binxmlBuilder) u32(v uint32)  { w.b = binary.LittleEndian.AppendUint32(w.b, v) }
+
+// inlineName writes a name reference followed by the name itself.
+func (w *binxmlBuilder) inlineName(s string) {
+	w.u32(uint32(w.pos() + 4))
+	w.u32(0)
+	w.u16(0)
+	w.u16(uint16(len(s)))
+	for _, r := range s {
+		w.u16(uint16(r))
+	}
+	w.u16(0)
+}
+
+func TestReader_NestedElementWithoutDependencyIdentifier(t *testing.T) {
+	w := &binxmlBuilder{base: 512 + 24}
+	w.raw(0x0f, 0x01, 0x01, 0x00)
+	w.raw(0x0c, 0x01)
+	w.u32(1)
+	w.u32(uint32(w.pos() + 4)) // definition inline
+	w.u32(0)
+	w.raw(make([]byte, 16)...)
+	sizeAt := len(w.b)
+	w.u32(0)
+	start := len(w.b)
+	w.raw(0x0f, 0x01, 0x01, 0x00)
+	w.raw(0x01, 0xff, 0xff)
+	w.u32(0)
+	w.inlineName("Event")
+	w.raw(0x02, 0x0d, 0x00, 0x00, 0x21, 0x04, 0x00)
+	binary.LittleEndian.PutUint32(w.b[sizeAt:], uint32(len(w.b)-start))
+	// One Binary XML value: an element written without the dependency
+	// identifier, as nested values may be.
+	w.u32(1)
+	descAt := len(w.b)
+	w.raw(0, 0, 0x21, 0)
+	valStart := len(w.b)
+	w.raw(0x01)
+	w.u32(0)
+	w.inlineName("Data")
+	w.raw(0x02, 0x05, 0x01)
+	w.u16(2)
+	w.u16('h')
+	w.u16('i')
+	w.raw(0x04, 0x00)
+	binary.LittleEndian.PutUint16(w.b[descAt:], uint16(len(w.b)-valStart))
+	w.raw(0x00)
+	recs, errs := readBytes(t, chunkWithEvent(w.b))
+	if len(errs) != 0 || len(recs) != 1 {
+		t.Fatalf("anomalies %v", errs)
+	}
+	if got := recs[0].XML(); !strings.Contains(got, "<Data>hi</Data>") {
+		t.Errorf("XML:\n%s", got)
+	}
+}
