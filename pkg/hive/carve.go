@@ -43,6 +43,11 @@ type CarvedValue struct {
 	// resident): it has not been handed out again since. When false, the
 	// data cell is allocated now and may hold another value's data.
 	DataFree bool
+	// CellFree is true when the vk cell itself is in unallocated space
+	// (always, for CarveValues). A vk cell found through a stale reference
+	// (Key.ValueListSlack) may be allocated: then it may be another key's
+	// value now.
+	CellFree bool
 	// Problem says why the data is missing, cut or suspect ("" when none).
 	Problem string
 }
@@ -155,6 +160,7 @@ func (h *Hive) CarveValues(ctx context.Context, opts CarveOptions, fn func(Carve
 			if !ok {
 				continue
 			}
+			cv.CellFree = true
 			if err := fn(cv); err != nil {
 				return err
 			}
@@ -279,4 +285,58 @@ func (v *Value) DataOffset() int64 {
 		return -1
 	}
 	return int64(le32(v.vk[vkDataOffset:]))
+}
+
+// ValueListSlack returns the value cells named in the unused tail of the
+// key's value list: when a value is removed, Windows shortens the list's
+// count without clearing the cell, so the slot after the last live entry can
+// still hold the offset of a removed value (or a stale copy of a live one,
+// which is skipped). Unlike CarveValues, these values are known to have
+// belonged to this key. The list is bounded by its cell; offsets that are
+// not vk cells are ignored.
+func (k *Key) ValueListSlack(ctx context.Context) ([]CarvedValue, error) {
+	h := k.h
+	count := int(le32(k.nk[nkValueCount:]))
+	p, _, err := h.cell(le32(k.nk[nkValueList:]))
+	if err != nil || count < 0 || count >= len(p)/4 {
+		return nil, nil
+	}
+	live := map[uint32]bool{}
+	for i := 0; i < count; i++ {
+		live[le32(p[4*i:])] = true
+	}
+	var out []CarvedValue
+	var ranges []freeRange
+	for i := count; i < len(p)/4; i++ {
+		off := le32(p[4*i:])
+		if off == 0 || off == noCell || off%8 != 0 || live[off] {
+			continue
+		}
+		live[off] = true
+		abs := binsStart + int64(off)
+		if abs+4+vkName > int64(h.end) || h.data[abs+4] != 'v' || h.data[abs+5] != 'k' {
+			continue
+		}
+		if ranges == nil {
+			if ranges, err = h.freeRanges(ctx); err != nil {
+				return out, err
+			}
+		}
+		end := int64(h.end)
+		if sz := int64(int32(le32(h.data[abs:]))); sz != 0 {
+			if sz < 0 {
+				sz = -sz
+			}
+			if sz >= 8 && abs+sz <= end {
+				end = abs + sz
+			}
+		}
+		cv, ok := h.carveAt(ranges, int(abs), int(end))
+		if !ok {
+			continue
+		}
+		cv.CellFree = inFree(ranges, int(abs), int(abs)+4+vkName)
+		out = append(out, cv)
+	}
+	return out, nil
 }

@@ -220,6 +220,7 @@ func FuzzCarveValues(f *testing.F) {
 			return nil
 		})
 		_ = h.Walk(context.Background(), func(k *Key) error {
+			_, _ = k.ValueListSlack(context.Background())
 			vals, _ := k.Values()
 			for _, v := range vals {
 				if s := v.Slack(); len(s) > len(b) {
@@ -230,4 +231,62 @@ func FuzzCarveValues(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+func TestValueListSlack_NamesAValueRemovedFromTheEnd(t *testing.T) {
+	root := carveFixture()
+	root.Subkeys[0].DeletedValues = nil
+	data, layout, err := hivetest.BuildLayout(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := layout.Keys["Environment"]
+	// Remove the last value (GOPATH) the way Windows does: the count drops,
+	// the list cell keeps its offset; then free its vk cell.
+	nk := hivetest.FileOffset(env.NK) + 4
+	binary.LittleEndian.PutUint32(data[nk+0x24:], 2)
+	gopath := env.Values[2]
+	for _, tc := range []struct {
+		name string
+		free bool
+	}{{"vk cell still allocated", false}, {"vk cell freed", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := append([]byte(nil), data...)
+			if tc.free {
+				vk := hivetest.FileOffset(gopath.VK)
+				size := -int32(binary.LittleEndian.Uint32(b[vk:]))
+				binary.LittleEndian.PutUint32(b[vk:], uint32(size))
+			}
+			h, err := Load("list-slack", b, WithoutLogs())
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, err := h.OpenKey("Environment")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vals, _ := k.Values(); len(vals) != 2 {
+				t.Fatalf("%d live values, want 2 after the patch", len(vals))
+			}
+			got, err := k.ValueListSlack(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].Name != "GOPATH" || got[0].Decode().Text != `D:\work\go` || got[0].Offset != int64(gopath.VK) {
+				t.Fatalf("value list slack = %+v, want GOPATH at %#x", got, gopath.VK)
+			}
+			if got[0].CellFree != tc.free {
+				t.Errorf("CellFree = %v, want %v", got[0].CellFree, tc.free)
+			}
+		})
+	}
+	// A list without spare slots has no slack.
+	h, err := Load("no-slack", data, WithoutLogs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	root2, _ := h.Root()
+	if got, err := root2.ValueListSlack(context.Background()); err != nil || len(got) != 0 {
+		t.Errorf("root key: %d values, err %v; want none", len(got), err)
+	}
 }
