@@ -21,7 +21,8 @@
 // Binary XML cannot be decoded are reported as anomalies (*FormatError values
 // yielded by Records, naming the file and offset) and reading goes on: with
 // the rest of a chunk whose checksums are wrong (a dirty, partly written log
-// is still read), with the next chunk when a record breaks the walk. Only the
+// is still read), with the next intact record after a broken one (or the
+// next chunk when there is none). Only the
 // allocated records of a chunk are read (those before its free-space offset);
 // the stale copies in chunk slack are not reported as records.
 //
@@ -372,21 +373,31 @@ func (c *Chunk) Records() iter.Seq2[*Record, error] {
 		le := binary.LittleEndian
 		lastID := c.Header.FirstEventRecordNumber - 1
 		for pos+28 <= walkEnd {
+			var broken string
+			size := 0
 			if le.Uint32(c.data[pos:]) != 0x00002a2a {
 				if !freeValid {
 					return // end of records in a chunk without a usable free-space offset
 				}
-				yield(nil, c.anomaly(pos, "no record signature before the chunk's free-space offset 0x%x; skipping the rest of the chunk", end))
-				return
+				broken = "no record signature"
+			} else if size = int(le.Uint32(c.data[pos+4:])); size < 28 || pos+size > walkEnd {
+				broken = fmt.Sprintf("record size %d does not fit in the chunk", size)
+			} else if cp := int(le.Uint32(c.data[pos+size-4:])); cp != size {
+				broken = fmt.Sprintf("record size copy %d differs from size %d", cp, size)
 			}
-			size := int(le.Uint32(c.data[pos+4:]))
-			if size < 28 || pos+size > walkEnd {
-				yield(nil, c.anomaly(pos+4, "record size %d does not fit in the chunk; skipping the rest of the chunk", size))
-				return
-			}
-			if int(le.Uint32(c.data[pos+size-4:])) != size {
-				yield(nil, c.anomaly(pos+size-4, "record size copy %d differs from size %d; skipping the rest of the chunk", le.Uint32(c.data[pos+size-4:]), size))
-				return
+			if broken != "" {
+				// Records follow each other: resume at the next intact
+				// record that continues the numbering, if there is one.
+				next, ok := c.resync(pos+1, walkEnd, lastID)
+				if !ok {
+					yield(nil, c.anomaly(pos, "%s; skipping the rest of the chunk", broken))
+					return
+				}
+				if !yield(nil, c.anomaly(pos, "%s; skipping %d bytes to the next intact record", broken, next-pos)) {
+					return
+				}
+				pos = next
+				continue
 			}
 			rec := &Record{
 				Identifier: le.Uint64(c.data[pos+8:]),
@@ -416,6 +427,26 @@ func (c *Chunk) Records() iter.Seq2[*Record, error] {
 			c.uncommitted(pos, lastID, yield)
 		}
 	}
+}
+
+// resync finds the next intact record in [from, end): signature, size and
+// size copy consistent, and a record number after lastID (by at most a
+// chunk's worth of records).
+func (c *Chunk) resync(from, end int, lastID uint64) (int, bool) {
+	le := binary.LittleEndian
+	for q := from; q+28 <= end; q++ {
+		if c.data[q] != 0x2a || le.Uint32(c.data[q:]) != 0x00002a2a {
+			continue
+		}
+		size := int(le.Uint32(c.data[q+4:]))
+		if size < 28 || q+size > end || int(le.Uint32(c.data[q+size-4:])) != size {
+			continue
+		}
+		if id := le.Uint64(c.data[q+8:]); id > lastID && id-lastID <= ChunkSize/28 {
+			return q, true
+		}
+	}
+	return 0, false
 }
 
 // uncommitted reads, in a dirty log, the records written after the chunk's

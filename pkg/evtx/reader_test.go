@@ -143,10 +143,10 @@ func TestReader_BadFileHeaderChecksumIsReported(t *testing.T) {
 	}
 }
 
-func TestReader_BrokenRecordSkipsToNextChunk(t *testing.T) {
+func TestReader_BrokenRecordIsSkippedToTheNextIntactOne(t *testing.T) {
 	data := evtxtest.File(fixtureRecords(6), 3)
-	// Break the second record of the first chunk: its size no longer matches
-	// the copy at its end.
+	// Break the second record of the first chunk: its size copy no longer
+	// matches.
 	first := 4096 + 512
 	size := int(binary.LittleEndian.Uint32(data[first+4:]))
 	binary.LittleEndian.PutUint32(data[first+size+4:], 0x7fff)
@@ -155,12 +155,12 @@ func TestReader_BrokenRecordSkipsToNextChunk(t *testing.T) {
 	for _, r := range recs {
 		ids = append(ids, r.System.EventRecordID)
 	}
-	if fmt.Sprint(ids) != "[100 103 104 105]" {
-		t.Errorf("records %v, want the first and the whole second chunk", ids)
+	if fmt.Sprint(ids) != "[100 102 103 104 105]" {
+		t.Errorf("records %v, want all but the broken one", ids)
 	}
 	found := false
 	for _, e := range errs {
-		found = found || strings.Contains(e.Error(), "does not fit")
+		found = found || strings.Contains(e.Error(), "to the next intact record")
 	}
 	if !found {
 		t.Errorf("no anomaly for the broken record: %v", errs)
