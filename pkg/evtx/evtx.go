@@ -22,9 +22,14 @@
 // yielded by Records, naming the file and offset) and reading goes on: with
 // the rest of a chunk whose checksums are wrong (a dirty, partly written log
 // is still read), with the next intact record after a broken one (or the
-// next chunk when there is none). Only the
-// allocated records of a chunk are read (those before its free-space offset);
-// the stale copies in chunk slack are not reported as records.
+// next chunk when there is none).
+//
+// Only the allocated records of a chunk are read (those before its
+// free-space offset); the stale copies in chunk slack are not reported as
+// records. In a dirty log (or a chunk whose header checksum fails, as while
+// it is written), the records after the free-space offset that continue the
+// chunk's record numbering exactly are read too, marked Uncommitted, with an
+// anomaly.
 //
 // # Security
 //
