@@ -22,8 +22,11 @@ func FuzzLoadRule(f *testing.F) {
 	f.Add([]byte("title: &a x\nid: *a\n"))
 	f.Add([]byte("action: global\n---\ntitle: x\n"))
 	f.Add([]byte("detection: {condition: 'a and (b or not (c', a: x}"))
-	if data, err := os.ReadFile(filepath.Join("testdata", "rules", "persistence", "env_userinitmprlogonscript.yml")); err == nil {
-		f.Add(data)
+	samples, _ := filepath.Glob(filepath.Join("testdata", "rules", "*", "*.yml"))
+	for _, p := range samples {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
 	}
 	ev := setEvent("TargetObject", `HKU\S-1\Environment\Path`, "Details", "powershell -enc aHR0cDovLw==", "Data", []string{"a", "b"},
 		"LastWrite", time.Unix(0, 0), "ValueName", "Path", "Image", `C:\x.exe`)

@@ -156,3 +156,28 @@ func TestLoad_BoundsWindashExpansion(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// The sample rules of testdata/rules load without warnings, cover both
+// outcomes and pass their own tests.
+func TestSampleRules_LoadAndPass(t *testing.T) {
+	rs, err := LoadDir(filepath.Join("testdata", "rules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.Len() < 3 {
+		t.Fatalf("%d sample rules", rs.Len())
+	}
+	for _, r := range rs.Rules() {
+		for _, w := range r.Warnings {
+			t.Error(w)
+		}
+		if pos, neg := r.TestCounts(); pos == 0 || neg == 0 {
+			t.Errorf("%s: %d match and %d nomatch cases", r.File, pos, neg)
+		}
+		for _, res := range r.RunTests() {
+			if !res.Passed {
+				t.Error(res)
+			}
+		}
+	}
+}
