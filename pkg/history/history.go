@@ -12,9 +12,10 @@
 //   - copies of the same hive made by Windows or by the responder:
 //     config\RegBack ("RegBack"), Windows.old ("Windows.old") and any other
 //     copy given ("snapshot"), each with its own logs;
-//   - for the Environment keys only, value cells found in unallocated space
-//     ("free cell @0x1234") and the tail of older data left in the slack of
-//     the live values' data cells ("slack @0x1234").
+//   - for the Environment keys only, values the key's value list still names
+//     after they were removed ("value list @0x1234"), value cells found in
+//     unallocated space ("free cell @0x1234") and the tail of older data
+//     left in the slack of the live values' data cells ("slack @0x1234").
 //
 // States with a time (the key's last-write time in that state) are ordered
 // by it; each value is marked when it was added, modified or removed relative
@@ -59,6 +60,7 @@ const (
 	SourceWindowsOld = "Windows.old" // a hive from a previous installation
 	SourceSnapshot   = "snapshot"    // another copy of the hive
 	SourceFreeCell   = "free cell"   // a value cell in unallocated space
+	SourceValueList  = "value list"  // a value named by the stale tail of the key's value list
 	SourceSlack      = "slack"       // the tail of older data in a value's data cell
 )
 
@@ -163,7 +165,9 @@ type State struct {
 }
 
 // Carved reports whether the state is a carved value (no time of its own).
-func (s *State) Carved() bool { return s.Kind == SourceFreeCell || s.Kind == SourceSlack }
+func (s *State) Carved() bool {
+	return s.Kind == SourceFreeCell || s.Kind == SourceValueList || s.Kind == SourceSlack
+}
 
 // History is every state found for one group.
 type History struct {
@@ -398,20 +402,27 @@ func carveStates(ctx context.Context, h *hive.Hive, st State, file string, opts 
 	if max <= 0 {
 		max = DefaultMaxCarved
 	}
+	if k, err := h.OpenKey(st.Key); err == nil {
+		former, _ := k.ValueListSlack(ctx)
+		for _, c := range former {
+			if !seen.add(SourceFreeCell, c.Name, c.Type, c.Data) {
+				continue
+			}
+			note := "named by the unused tail of this key's value list: a value the key once had"
+			if !c.CellFree {
+				note += "; its cell is allocated again and may hold another value now"
+			}
+			if c.Problem != "" {
+				note += "; " + c.Problem
+			}
+			out = append(out, carvedState(c, fmt.Sprintf("value list @%#x", c.Offset), SourceValueList, file, st.Key, note))
+		}
+	}
 	_ = h.CarveValues(ctx, hive.CarveOptions{MaxValues: max}, func(c hive.CarvedValue) error {
 		if !names[strings.ToLower(c.Name)] || !seen.add(SourceFreeCell, c.Name, c.Type, c.Data) {
 			return nil
 		}
-		d := c.Decode()
-		d.Raw = bytes.Clone(d.Raw)
-		v := Value{Name: c.Name, Type: c.Type, Data: d, Note: c.Problem}
-		if !c.NameValid {
-			v.NameRaw = bytes.Clone(c.NameRaw)
-		}
-		out = append(out, State{
-			Source: fmt.Sprintf("free cell @%#x", c.Offset), Kind: SourceFreeCell, File: file,
-			Key: st.Key, Present: true, Values: []Value{v},
-		})
+		out = append(out, carvedState(c, fmt.Sprintf("free cell @%#x", c.Offset), SourceFreeCell, file, st.Key, c.Problem))
 		return nil
 	})
 	if k, err := h.OpenKey(st.Key); err == nil {
@@ -470,6 +481,17 @@ func textSlack(b []byte) ([]byte, bool) {
 		}
 	}
 	return b, ascii*4 >= n*3
+}
+
+// carvedState is the state of one carved value.
+func carvedState(c hive.CarvedValue, source, kind, file, key, note string) State {
+	d := c.Decode()
+	d.Raw = bytes.Clone(d.Raw)
+	v := Value{Name: c.Name, Type: c.Type, Data: d, Note: note}
+	if !c.NameValid {
+		v.NameRaw = bytes.Clone(c.NameRaw)
+	}
+	return State{Source: source, Kind: kind, File: file, Key: key, Present: true, Values: []Value{v}}
 }
 
 // sameData reports whether two values hold the same type and bytes.

@@ -2,6 +2,8 @@ package history
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -223,5 +225,39 @@ func TestStates_HiveWithoutEnvironmentNeedsAKey(t *testing.T) {
 	}
 	if _, err := States(context.Background(), Group{Files: []File{{Path: file}}}, Options{}); err == nil || !strings.Contains(err.Error(), "--key") {
 		t.Errorf("got %v, want an error asking for --key", err)
+	}
+}
+
+func TestStates_ValueRemovedFromTheListIsListedOnce(t *testing.T) {
+	root := userHive(t1, ht.SZ("Path", `C:\new`), ht.SZ("TEMP", `C:\T`), ht.SZ("GOFLAGS", "-toolexec=C:\\Users\\Public\\x.exe"))
+	data, layout, err := ht.BuildLayout(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := layout.Keys["Environment"]
+	// Windows removes the last value: the count drops, the list keeps the
+	// offset, the vk cell is freed.
+	binary.LittleEndian.PutUint32(data[ht.FileOffset(env.NK)+4+0x24:], 2)
+	vk := ht.FileOffset(env.Values[2].VK)
+	binary.LittleEndian.PutUint32(data[vk:], uint32(-int32(binary.LittleEndian.Uint32(data[vk:]))))
+	file := filepath.Join(t.TempDir(), "NTUSER.DAT")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := States(context.Background(), Group{Files: []File{{Path: file}}}, Options{Value: "GOFLAGS"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var carved []State
+	for _, s := range h.States {
+		if s.Carved() {
+			carved = append(carved, s)
+		}
+	}
+	if len(carved) != 1 || carved[0].Kind != SourceValueList || carved[0].Values[0].Data.Text != `-toolexec=C:\Users\Public\x.exe` {
+		t.Fatalf("carved states %+v, want GOFLAGS once, from the value list", carved)
+	}
+	if want := fmt.Sprintf("value list @%#x", env.Values[2].VK); carved[0].Source != want {
+		t.Errorf("source %q, want %q", carved[0].Source, want)
 	}
 }
