@@ -201,3 +201,19 @@ func etlCorpusDir(t *testing.T) string {
 	}
 	return d
 }
+
+func TestETL_SummaryTextAndCSV(t *testing.T) {
+	p := etlFixture(t, nil)
+	out, stderr, code := runCLI(t, "etl", "--summary", "--format", "csv", p, p)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "file,size,buffers,compressed_buffers,events,by_header_type,providers,") {
+		t.Fatalf("csv summary:\n%s", out)
+	}
+	out, _, code = runCLI(t, "etl", "--summary", "--format", "text", p)
+	if code != exitOK || !strings.Contains(out, "events_lost:") || !strings.Contains(out, "buffers:            3") {
+		t.Errorf("text summary:\n%s", out)
+	}
+}
