@@ -108,6 +108,17 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 func Parse(name string, data []byte) (*Rule, error) {
 	l := &loader{file: name}
 	r := l.parse(data)
+	// Report in file order, whatever order the checks ran in.
+	sort.SliceStable(l.errs, func(i, j int) bool {
+		a, b := l.errs[i], l.errs[j]
+		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+	})
+	if r != nil {
+		sort.SliceStable(r.Warnings, func(i, j int) bool {
+			a, b := r.Warnings[i], r.Warnings[j]
+			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+		})
+	}
 	if len(l.errs) > 0 {
 		if len(l.errs) > maxErrorsPerFile {
 			extra := len(l.errs) - maxErrorsPerFile

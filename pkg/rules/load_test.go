@@ -181,3 +181,21 @@ func TestSampleRules_LoadAndPass(t *testing.T) {
 		}
 	}
 }
+
+func TestParse_ReportsProblemsInFileOrder(t *testing.T) {
+	text := "title: ''\nid: nope\nstatus: bad\ndate: x\nmodified: y\nauthor: [a]\nlevel: z\n"
+	_, err := Parse("bad.yml", []byte(text))
+	var fe *FileError
+	if !errors.As(err, &fe) {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(fe.Errs); i++ {
+		a, b := fe.Errs[i-1], fe.Errs[i]
+		if a.Line > b.Line || a.Line == b.Line && a.Col > b.Col {
+			t.Errorf("%v before %v", a, b)
+		}
+	}
+	if len(fe.Errs) < 6 {
+		t.Errorf("only %d problems reported:\n%v", len(fe.Errs), err)
+	}
+}
