@@ -101,6 +101,7 @@ type FormatError struct {
 	Msg    string
 }
 
+// Error names the file, the offset and the problem.
 func (e *FormatError) Error() string {
 	name := e.File
 	if name == "" {

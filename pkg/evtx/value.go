@@ -55,6 +55,8 @@ var typeNames = map[ValueType]string{
 	EvtXMLType: "EvtXml",
 }
 
+// String names the type as [MS-EVEN6] does ("String", "HexInt64",
+// "StringArray", ...).
 func (t ValueType) String() string {
 	base := t &^ ArrayFlag
 	n, ok := typeNames[base]
