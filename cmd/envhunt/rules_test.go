@@ -114,10 +114,18 @@ func TestRulesList_JSONLFields(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatalf("%v: %q", err, stdout)
 	}
-	for k, want := range map[string]any{"id": "0b5f3f2e-8a43-4c51-9f0e-7d1a2b3c4d5e", "level": "medium", "pattern": "path", "title": "Test rule", "logsource": "registry_set"} {
+	for k, want := range map[string]any{"id": "0b5f3f2e-8a43-4c51-9f0e-7d1a2b3c4d5e", "level": "medium", "pattern": "path", "title": "Test rule", "logsource": "registry_set", "tests": 2.0, "status": "", "file": filepath.Join(dir, "r.yml")} {
 		if got[k] != want {
 			t.Errorf("%s = %v, want %v", k, got[k], want)
 		}
+	}
+	for _, k := range []string{"attack", "tags", "categories"} {
+		if _, ok := got[k].([]any); !ok {
+			t.Errorf("%s = %#v, want a list", k, got[k])
+		}
+	}
+	if len(got) != 11 {
+		t.Errorf("%d fields, the documented 11 are id, title, level, status, pattern, attack, tags, logsource, categories, tests, file: %v", len(got), got)
 	}
 }
 
