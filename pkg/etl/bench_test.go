@@ -85,7 +85,20 @@ func BenchmarkDecode_CompressedRegistryTrace(b *testing.B) {
 	benchDecodeAll(b, registryTrace(true))
 }
 
+// registryTraces caches the benchmark traces: the benchmark function runs
+// several times and building 16 MiB each time would dominate `make bench`.
+var registryTraces = map[bool][]byte{}
+
 func registryTrace(compress bool) []byte {
+	if b, ok := registryTraces[compress]; ok {
+		return b
+	}
+	b := buildRegistryTrace(compress)
+	registryTraces[compress] = b
+	return b
+}
+
+func buildRegistryTrace(compress bool) []byte {
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	var evs []etltest.Event
 	data := etltest.UTF16Data(`C:\Users\Public;C:\Windows\system32;C:\Windows`)
