@@ -83,7 +83,7 @@ func dumpOpenHive(path string, hf hiveFlags) (*hive.Hive, error) {
 	// The hive image is one large pointer-free allocation that lives as
 	// long as the command: collecting often is cheap and keeps the peak
 	// memory near the hive's size instead of twice it.
-	debug.SetGCPercent(20)
+	debug.SetGCPercent(10)
 	var opts []hive.Option
 	switch {
 	case hf.noLogs:
