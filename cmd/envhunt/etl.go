@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -29,7 +32,7 @@ func init() {
 var etlColumns = []string{"file", "time", "provider", "provider_guid", "event", "id", "opcode", "version", "pid", "tid", "cpu", "process", "key", "key_resolution", "data", "fields"}
 
 func runETL(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("etl", "etl FILE... [--summary] [--provider GUID|NAME]... [--registry] [--process] [--format jsonl|csv|text] [--output FILE]", stdout)
+	fs := newFlagSet("etl", "etl FILE|DIR... [--summary] [--provider GUID|NAME]... [--registry] [--process] [--format jsonl|csv|text] [--output FILE]", stdout)
 	var of outputFlags
 	summary := fs.Bool("summary", false, "print one summary per file (buffers, events by header type and provider, time range, lost events) instead of events")
 	providers := fs.StringArray("provider", nil, "only events of this provider: GUID or name (repeatable)")
@@ -61,9 +64,10 @@ func runETL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	w := bufio.NewWriterSize(out, 256<<10)
 	ew := newETLWriter(of.format, w)
-	var inputErrs, partErrs []error
+	paths, inputErrs := etlExpand(fs.Args())
+	var partErrs []error
 	read := 0
-	for _, path := range fs.Args() {
+	for _, path := range paths {
 		if err := ctx.Err(); err != nil {
 			break
 		}
@@ -109,6 +113,40 @@ func runETL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return partialError(errors.Join(append(inputErrs, partErrs...)...))
 	}
 	return nil
+}
+
+// etlExpand replaces each directory argument by the .etl files under it
+// (any case, sorted); files are kept as given, whatever their name.
+func etlExpand(args []string) ([]string, []error) {
+	var out []string
+	var errs []error
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil || !st.IsDir() {
+			out = append(out, a) // opening it reports the problem
+			continue
+		}
+		var found []string
+		werr := filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", p, etlUnwrapPath(err)))
+				return nil
+			}
+			if d.Type().IsRegular() && strings.EqualFold(filepath.Ext(p), ".etl") {
+				found = append(found, p)
+			}
+			return nil
+		})
+		if werr != nil {
+			errs = append(errs, werr)
+		}
+		if len(found) == 0 {
+			errs = append(errs, fmt.Errorf("%s: no .etl files in this directory", a))
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, errs
 }
 
 // etlUnwrapPath drops the *PathError wrapper, whose text repeats the path.

@@ -217,3 +217,23 @@ func TestETL_SummaryTextAndCSV(t *testing.T) {
 		t.Errorf("text summary:\n%s", out)
 	}
 }
+
+func TestETL_DirectoryArgumentsFindTraces(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(etlFixture(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "WMI", "RtBackup"), 0o755)
+	os.WriteFile(filepath.Join(dir, "WMI", "a.etl"), b, 0o600)
+	os.WriteFile(filepath.Join(dir, "WMI", "RtBackup", "B.ETL"), b, 0o600)
+	os.WriteFile(filepath.Join(dir, "WMI", "notes.txt"), []byte("x"), 0o600)
+	out, stderr, code := runCLI(t, "etl", "--summary", dir)
+	if code != exitOK || strings.Count(out, "\n") != 2 {
+		t.Fatalf("exit %d, stderr %q, out:\n%s", code, stderr, out)
+	}
+	_, stderr, code = runCLI(t, "etl", t.TempDir())
+	if code != exitUsage || !strings.Contains(stderr, "no .etl files") {
+		t.Errorf("empty directory: exit %d, stderr %q", code, stderr)
+	}
+}
