@@ -1,0 +1,527 @@
+package main
+
+// Hostile evidence through the command line: damaged, cut, bit-flipped and
+// crafted hives, logs, traces, event logs and rule files go through run()
+// in-process, for every command that reads them. Each call must end with a
+// clear error naming the file (exit 2), or a result with the damage marked
+// (exit 0, or 3 with the file named on stderr); never a panic, and within
+// generous time and allocation bounds measured around the call.
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/envhunt/envhunt/internal/hostile"
+	"github.com/envhunt/envhunt/pkg/hive/hivetest"
+)
+
+// Bounds per call. They are caps against hangs and runaway allocation, not
+// measures of speed: a sound call takes milliseconds and a few MiB.
+const (
+	hostileTimeLimit  = 30 * time.Second
+	hostileAllocLimit = 1 << 30
+)
+
+// hostileResult is what one guarded call did.
+type hostileResult struct {
+	stdout, stderr string
+	code           int
+	elapsed        time.Duration
+	alloc          uint64 // bytes allocated during the call (TotalAlloc growth)
+	sys            uint64 // growth of memory obtained from the OS
+	panicked       any
+	stack          []byte
+	timedOut       bool
+}
+
+// hostileCall runs envhunt with args in-process, recovering a panic and
+// measuring time and allocation. A call still running after the time limit
+// is cancelled and reported as timed out.
+func hostileCall(args ...string) hostileResult {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	start := time.Now()
+	done := make(chan hostileResult, 1)
+	go func() {
+		var r hostileResult
+		var out, errb bytes.Buffer
+		defer func() {
+			if p := recover(); p != nil {
+				r.panicked, r.stack = p, debug.Stack()
+			}
+			r.stdout, r.stderr = out.String(), errb.String()
+			done <- r
+		}()
+		r.code = run(ctx, args, &out, &errb)
+	}()
+	var r hostileResult
+	select {
+	case r = <-done:
+	case <-time.After(hostileTimeLimit):
+		cancel()
+		select {
+		case r = <-done:
+		case <-time.After(10 * time.Second):
+		}
+		r.timedOut = true
+	}
+	r.elapsed = time.Since(start)
+	runtime.ReadMemStats(&after)
+	r.alloc = after.TotalAlloc - before.TotalAlloc
+	if after.Sys > before.Sys {
+		r.sys = after.Sys - before.Sys
+	}
+	return r
+}
+
+// hostileSave keeps a failing input where a developer can replay it:
+// $ENVHUNT_HOSTILE_OUT, else envhunt-hostile-failures in the temp dir.
+func hostileSave(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	dir := os.Getenv("ENVHUNT_HOSTILE_OUT")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "envhunt-hostile-failures")
+	}
+	p := filepath.Join(dir, strings.NewReplacer("/", "_", "\\", "_", " ", "_").Replace(t.Name()+"-"+name))
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		if err := os.WriteFile(p, data, 0o644); err == nil {
+			return p
+		}
+	}
+	return "(could not save the input)"
+}
+
+// hostileTerminalUnsafe finds bytes that must never reach a terminal: C0
+// controls other than newline and tab, DEL, C1 controls, bidirectional
+// overrides and isolates, and invalid UTF-8.
+func hostileTerminalUnsafe(s string) (string, bool) {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			return fmt.Sprintf("invalid UTF-8 byte %#x at %d", s[i], i), true
+		case r < 0x20 && r != '\n' && r != '\t', r == 0x7f, r >= 0x80 && r < 0xa0:
+			return fmt.Sprintf("control character %U at %d", r, i), true
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+			return fmt.Sprintf("bidirectional control %U at %d", r, i), true
+		}
+		i += n
+	}
+	return "", false
+}
+
+// hostileExpect says how a command's output is checked beyond the exit
+// code: jsonl output must be valid JSON per line, text must be safe for a
+// terminal.
+type hostileExpect struct {
+	jsonl bool
+	text  bool
+}
+
+// hostileCheck applies the contract to one call: no panic, no timeout,
+// allocation bound, an allowed exit code, stderr lines that are prefixed,
+// terminal-safe and (for exit 2 and 3) name the damaged file.
+func hostileCheck(t *testing.T, caseName string, data []byte, file string, exp hostileExpect, args ...string) hostileResult {
+	t.Helper()
+	r := hostileCall(args...)
+	fail := func(format string, a ...any) {
+		t.Helper()
+		saved := hostileSave(t, caseName, data)
+		t.Errorf("%s: envhunt %s: %s (input saved as %s)", caseName, strings.Join(args, " "), fmt.Sprintf(format, a...), saved)
+	}
+	switch {
+	case r.panicked != nil:
+		fail("panic: %v\n%s", r.panicked, r.stack)
+		return r
+	case r.timedOut:
+		fail("still running after %v", hostileTimeLimit)
+		return r
+	}
+	if r.alloc > hostileAllocLimit {
+		fail("allocated %d MiB (limit %d MiB)", r.alloc>>20, hostileAllocLimit>>20)
+	}
+	if r.sys > hostileAllocLimit {
+		fail("took %d MiB more from the OS (limit %d MiB)", r.sys>>20, hostileAllocLimit>>20)
+	}
+	switch r.code {
+	case exitOK:
+	case exitUsage, exitPartial:
+		if !strings.Contains(r.stderr, filepath.Base(file)) {
+			fail("exit %d without naming %s on stderr: %q", r.code, filepath.Base(file), r.stderr)
+		}
+	default:
+		fail("exit %d; stderr %q", r.code, r.stderr)
+	}
+	if r.code == exitUsage && strings.TrimSpace(r.stderr) == "" {
+		fail("exit 2 with nothing on stderr")
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		// "rules validate" prints compiler-style "file:line:col: message".
+		if !strings.HasPrefix(line, "envhunt: ") && !strings.HasPrefix(line, "envhunt ") && !strings.HasPrefix(line, file+":") {
+			fail("stderr line without the envhunt prefix: %q", line)
+		}
+		if why, bad := hostileTerminalUnsafe(line); bad {
+			fail("stderr: %s in %q", why, line)
+		}
+	}
+	if exp.jsonl {
+		for i, line := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n") {
+			if line != "" && !json.Valid([]byte(line)) {
+				fail("stdout line %d is not valid JSON: %.200q", i+1, line)
+				break
+			}
+		}
+	}
+	if exp.text {
+		if why, bad := hostileTerminalUnsafe(r.stdout); bad {
+			fail("stdout: %s", why)
+		}
+	}
+	return r
+}
+
+// hostileTally counts exit codes per command for the test log, so a run
+// shows what the hostile corpus did (and counts the work done).
+type hostileTally map[string]map[int]int
+
+func (h hostileTally) add(cmd string, code int) {
+	if h[cmd] == nil {
+		h[cmd] = map[int]int{}
+	}
+	h[cmd][code]++
+}
+
+func (h hostileTally) log(t *testing.T) {
+	t.Helper()
+	for cmd, codes := range h {
+		t.Logf("%-12s exit codes %v", cmd, codes)
+	}
+}
+
+// hostileHiveCase is a hive to put through the hive commands, with the logs
+// to place beside it.
+type hostileHiveCase struct {
+	name       string
+	data       []byte
+	log1, log2 []byte
+	// damaged: the case certainly loses data, so info must show an
+	// anomaly (and when info says "partial", dump must not exit 0).
+	damaged bool
+}
+
+// hostileSoundHive is a clean hive for diff's other side and for scans
+// that load hostile rules.
+func hostileSoundHive(t *testing.T) string {
+	t.Helper()
+	b, err := hivetest.Build(hostile.BaseTree())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "SOUND.DAT")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// hostileRunHive puts one hive case through dump, info, acl, diff and
+// scan.
+func hostileRunHive(t *testing.T, c hostileHiveCase, sound string, tally hostileTally, full bool) {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "NTUSER.DAT")
+	files := map[string][]byte{p: c.data, p + ".LOG1": c.log1, p + ".LOG2": c.log2}
+	for name, b := range files {
+		if b == nil {
+			continue
+		}
+		if err := os.WriteFile(name, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := hostileCheck(t, c.name, c.data, p, hostileExpect{text: true}, "info", p)
+	tally.add("info", r.code)
+	partial := r.code == exitPartial || strings.Contains(r.stdout, "partial:         true")
+	if c.damaged && r.code == exitOK && !partial && !strings.Contains(r.stdout, "anomaly:") {
+		t.Errorf("%s: info exits 0 on a damaged hive and shows no anomaly:\n%s", c.name, r.stdout)
+	}
+	r = hostileCheck(t, c.name, c.data, p, hostileExpect{jsonl: true}, "dump", "--format", "jsonl", p)
+	tally.add("dump", r.code)
+	// dump prints neither class names nor descriptors: damage there does
+	// not make its output partial.
+	if partial && r.code == exitOK && !strings.Contains(c.name, "security") && !strings.Contains(c.name, "class") {
+		t.Errorf("%s: info says the hive was read in part, but dump exits 0", c.name)
+	}
+	if !full {
+		return
+	}
+	r = hostileCheck(t, c.name, c.data, p, hostileExpect{text: true}, "acl", p, "Environment")
+	tally.add("acl", r.code)
+	r = hostileCheck(t, c.name, c.data, p, hostileExpect{jsonl: true}, "diff", "--format", "jsonl", p, sound)
+	tally.add("diff", r.code)
+	r = hostileCheck(t, c.name, c.data, p, hostileExpect{jsonl: true}, "scan", "--quiet", "--jobs", "1", "--format", "jsonl", p)
+	tally.add("scan", r.code)
+}
+
+// hostileRead reads a file, skipping the test when it is absent.
+func hostileRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Skipf("%s: %v", p, err)
+	}
+	return b
+}
+
+func TestHostile_CraftedHivesThroughEveryHiveCommand(t *testing.T) {
+	cases, err := hostile.Hives()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sound := hostileSoundHive(t)
+	tally := hostileTally{}
+	for _, c := range cases {
+		damaged := c.Name != "deepest-tree" && c.Name != "five-thousand-subkeys"
+		hostileRunHive(t, hostileHiveCase{name: c.Name, data: c.Data, damaged: damaged && hostileSurelyLossy(c.Name)}, sound, tally, true)
+	}
+	tally.log(t)
+}
+
+// hostileSurelyLossy tells the crafted cases whose damage makes part of the
+// hive unreadable, so a reader that says nothing about them lies by
+// omission. (Others, like a flag word with every bit set, may be read
+// without loss.)
+func hostileSurelyLossy(name string) bool {
+	switch name {
+	case "key-flags-all-set", "class-length-huge", "class-outside", "hive-bins-size-unaligned",
+		"security-list-self-loop", "security-descriptor-length-huge", "root-cell-unaligned",
+		"key-name-length-zero",
+		"value-data-points-at-key": // the data is read from another cell: nothing to notice
+		return false
+	}
+	return true
+}
+
+func TestHostile_HostileLogsThroughEveryHiveCommand(t *testing.T) {
+	cases, err := hostile.DirtyHives()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sound := hostileSoundHive(t)
+	tally := hostileTally{}
+	for _, c := range cases {
+		hostileRunHive(t, hostileHiveCase{name: c.Name, data: c.Primary, log1: c.Log1, log2: c.Log2}, sound, tally, true)
+	}
+	tally.log(t)
+}
+
+func TestHostile_DamagedCorpusHives(t *testing.T) {
+	dir := corpusPath(t, "hives")
+	sound := hostileSoundHive(t)
+	tally := hostileTally{}
+	for _, rel := range []string{
+		"regipy/corrupted_system_hive", "regipy/ntuser_software_partial",
+		"yarp/BadListHive", "yarp/BadSubkeyHive", "yarp/BogusKeyNamesHive", "yarp/GarbageHive",
+		"yarp/BadBaseBlockHive/BadBaseBlockHive", "yarp/DeletedTreeHive", "yarp/EmptyHive",
+	} {
+		p := filepath.Join(dir, rel)
+		data := hostileRead(t, p)
+		c := hostileHiveCase{name: filepath.Base(rel), data: data}
+		if b, err := os.ReadFile(p + ".LOG1"); err == nil {
+			c.log1 = b
+		}
+		if b, err := os.ReadFile(p + ".LOG2"); err == nil {
+			c.log2 = b
+		}
+		hostileRunHive(t, c, sound, tally, true)
+	}
+	tally.log(t)
+}
+
+func TestHostile_CutAndFlippedHives(t *testing.T) {
+	sound := hostileSoundHive(t)
+	tally := hostileTally{}
+	var sources []hostile.Case
+	for _, rel := range []string{"WS-DEV-07/C/Users/alice/NTUSER.DAT", "WS-DEV-07/C/Windows/System32/config/SOFTWARE"} {
+		sources = append(sources, hostile.Case{Name: filepath.Base(rel), Data: hostileRead(t, filepath.Join("..", "..", "testdata", "demo", rel))})
+	}
+	if b, err := hivetest.Build(hostile.BaseTree()); err == nil {
+		sources = append(sources, hostile.Case{Name: "base", Data: b})
+	}
+	for _, src := range sources {
+		binsEnd := hivetest.BaseBlockSize + int(uint32(src.Data[0x28])|uint32(src.Data[0x29])<<8|uint32(src.Data[0x2a])<<16|uint32(src.Data[0x2b])<<24)
+		for _, c := range hostile.Truncations(src.Data, 40) {
+			// A cut before the end of the hive bins loses data: it must be
+			// an error or a partial result.
+			lossy := len(c.Data) < binsEnd
+			hostileRunHive(t, hostileHiveCase{name: src.Name + "-" + c.Name, data: c.Data, damaged: lossy}, sound, tally, len(c.Data)%3 == 0)
+		}
+		for _, c := range hostile.BitFlips(src.Data, 1, 30, 6, hivetest.BaseBlockSize+512) {
+			hostileRunHive(t, hostileHiveCase{name: src.Name + "-" + c.Name, data: c.Data}, sound, tally, true)
+		}
+	}
+	tally.log(t)
+}
+
+func TestHostile_CutAndFlippedTransactionLogs(t *testing.T) {
+	demo := filepath.Join("..", "..", "testdata", "demo", "WS-DEV-07", "C", "Users", "bob", "NTUSER.DAT")
+	primary := hostileRead(t, demo)
+	log1 := hostileRead(t, demo+".LOG1")
+	log2, _ := os.ReadFile(demo + ".LOG2")
+	sound := hostileSoundHive(t)
+	tally := hostileTally{}
+	for _, c := range hostile.Truncations(log1, 24) {
+		hostileRunHive(t, hostileHiveCase{name: "LOG1-" + c.Name, data: primary, log1: c.Data, log2: log2}, sound, tally, false)
+	}
+	for _, c := range hostile.BitFlips(log1, 2, 20, 4, 1024) {
+		hostileRunHive(t, hostileHiveCase{name: "LOG1-" + c.Name, data: primary, log1: c.Data, log2: log2}, sound, tally, false)
+	}
+	tally.log(t)
+}
+
+// hostileRunTrace puts one trace or event-log case through its command
+// (events as JSONL and text, and the summary).
+func hostileRunTrace(t *testing.T, cmd, ext string, c hostile.Case, tally hostileTally) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "trace"+ext)
+	if err := os.WriteFile(p, c.Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := hostileCheck(t, c.Name, c.Data, p, hostileExpect{jsonl: true}, cmd, p)
+	tally.add(cmd, r.code)
+	r = hostileCheck(t, c.Name, c.Data, p, hostileExpect{text: true}, cmd, "--format", "text", p)
+	tally.add(cmd+" text", r.code)
+	r = hostileCheck(t, c.Name, c.Data, p, hostileExpect{}, cmd, "--summary", p)
+	tally.add(cmd+" summary", r.code)
+	if cmd == "etl" {
+		r = hostileCheck(t, c.Name, c.Data, p, hostileExpect{text: true}, cmd, "--format", "csv", "--registry", p)
+		tally.add(cmd+" csv", r.code)
+		if r.code == exitOK || r.code == exitPartial {
+			if _, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll(); err != nil {
+				t.Errorf("%s: etl CSV does not parse: %v", c.Name, err)
+			}
+		}
+	}
+}
+
+func TestHostile_CutFlippedAndGarbageTraces(t *testing.T) {
+	tally := hostileTally{}
+	var sources []hostile.Case
+	sources = append(sources, hostile.Case{Name: "EnvWatch", Data: hostileRead(t, filepath.Join("..", "..", "testdata", "demo", "WS-DEV-07", "C", "Windows", "System32", "LogFiles", "WMI", "EnvWatch.etl"))})
+	for _, name := range []string{"lxcore_kernel.etl", "perfview-SelfDescribingSingleEvent.etl"} {
+		if b, err := os.ReadFile(filepath.Join(hostileCorpusDir(), "etl", name)); err == nil {
+			sources = append(sources, hostile.Case{Name: name, Data: b})
+		}
+	}
+	for _, src := range sources {
+		for _, c := range hostile.Truncations(src.Data, 30) {
+			c.Name = src.Name + "-" + c.Name
+			hostileRunTrace(t, "etl", ".etl", c, tally)
+		}
+		for _, c := range hostile.BitFlips(src.Data, 3, 25, 8, 512) {
+			c.Name = src.Name + "-" + c.Name
+			hostileRunTrace(t, "etl", ".etl", c, tally)
+		}
+	}
+	for _, c := range hostile.Garbage(nil, 70000, 3, 4) {
+		hostileRunTrace(t, "etl", ".etl", c, tally)
+	}
+	tally.log(t)
+}
+
+// hostileCorpusDir is the shared corpus folder (which may be absent).
+func hostileCorpusDir() string {
+	if d := os.Getenv("ENVHUNT_CORPUS"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "..", "shared", "corpus")
+}
+
+func TestHostile_CutFlippedAndGarbageEventLogs(t *testing.T) {
+	tally := hostileTally{}
+	var sources []hostile.Case
+	for _, name := range []string{"evasion_persis_hidden_run_keyvalue_sysmon_13.evtx", "exec_emotet_ps_4104.evtx"} {
+		if b, err := os.ReadFile(filepath.Join(hostileCorpusDir(), "evtx", name)); err == nil {
+			sources = append(sources, hostile.Case{Name: name, Data: b})
+		}
+	}
+	if len(sources) == 0 {
+		t.Skip("no event logs in the shared corpus")
+	}
+	for _, src := range sources {
+		for _, c := range hostile.Truncations(src.Data, 24) {
+			c.Name = src.Name + "-" + c.Name
+			hostileRunTrace(t, "evtx", ".evtx", c, tally)
+		}
+		for _, c := range hostile.BitFlips(src.Data, 5, 20, 8, 4096+512) {
+			c.Name = src.Name + "-" + c.Name
+			hostileRunTrace(t, "evtx", ".evtx", c, tally)
+		}
+	}
+	for _, c := range hostile.Garbage([]byte("ElfFile\x00"), 69632, 3, 6) {
+		hostileRunTrace(t, "evtx", ".evtx", c, tally)
+	}
+	tally.log(t)
+}
+
+func TestHostile_MalformedRuleFiles(t *testing.T) {
+	sound := hostileSoundHive(t)
+	tally := hostileTally{}
+	for _, c := range hostile.Rules() {
+		p := filepath.Join(t.TempDir(), c.Name)
+		if err := os.WriteFile(p, c.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := hostileCheck(t, c.Name, c.Data, p, hostileExpect{}, "rules", "validate", p)
+		tally.add("rules validate", r.code)
+		r = hostileCheck(t, c.Name, c.Data, p, hostileExpect{jsonl: true}, "scan", "--quiet", "--jobs", "1", "--format", "jsonl", "--rules-only", p, sound)
+		tally.add("scan --rules-only", r.code)
+	}
+	tally.log(t)
+}
+
+// A value the scan analyzes (HKCU\Environment\Path) whose data cannot be
+// read must make the scan partial: the responder is otherwise told "no
+// findings" about the very value envhunt hunts. The hive reader records the
+// anomaly when the value is read, after the scan has already summarised the
+// hive as complete.
+func TestHostileRegression_ScanIsPartialWhenAnAnalyzedValueIsUnreadable(t *testing.T) {
+	cases, err := hostile.Hives()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if c.Name != "value-data-size-huge" && c.Name != "value-data-outside" && c.Name != "zero-size-value-cell" {
+			continue
+		}
+		p := filepath.Join(t.TempDir(), "NTUSER.DAT")
+		if err := os.WriteFile(p, c.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dump := hostileCall("dump", p)
+		if dump.code != exitPartial {
+			t.Fatalf("%s: dump exits %d, want 3: the case does not damage what it should", c.Name, dump.code)
+		}
+		r := hostileCall("scan", "--quiet", "--jobs", "1", p)
+		if r.code != exitPartial || !strings.Contains(r.stderr, "NTUSER.DAT") {
+			t.Errorf("%s: scan exits %d with stderr %q; want 3 naming NTUSER.DAT (dump says: %q)", c.Name, r.code, r.stderr, strings.TrimSpace(dump.stderr))
+		}
+	}
+}
