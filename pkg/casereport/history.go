@@ -75,6 +75,8 @@ type ChartPoint struct {
 type ChartTick struct {
 	X     int
 	Label string
+	// Anchor is the SVG text-anchor: start, middle or end.
+	Anchor string
 }
 
 // discoverHistory finds the hive groups of the inputs once for all hosts.
@@ -276,7 +278,7 @@ func chartOf(ss []HState) Chart {
 				if v.Name != name {
 					continue
 				}
-				key := v.Type + "\x00" + v.Data
+				key := v.Data
 				if v.Removed {
 					key = "\x01removed"
 				}
@@ -298,9 +300,10 @@ func chartOf(ss []HState) Chart {
 	c.AxisY = top + len(HistoryVars)*rowH - 6
 	c.Height = c.AxisY + 24
 	if !lo.IsZero() {
-		c.Ticks = append(c.Ticks, ChartTick{X: x(lo), Label: lo.Format("2006-01-02 15:04")})
 		if span > 0 {
-			c.Ticks = append(c.Ticks, ChartTick{X: x(hi), Label: hi.Format("2006-01-02 15:04")})
+			c.Ticks = append(c.Ticks, ChartTick{X: x(lo), Label: lo.Format("2006-01-02 15:04"), Anchor: "start"}, ChartTick{X: x(hi), Label: hi.Format("2006-01-02 15:04"), Anchor: "end"})
+		} else {
+			c.Ticks = append(c.Ticks, ChartTick{X: x(lo), Label: lo.Format("2006-01-02 15:04"), Anchor: "middle"})
 		}
 	}
 	return c

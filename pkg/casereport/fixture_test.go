@@ -1,0 +1,204 @@
+package casereport
+
+import (
+	"context"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/envhunt/envhunt/pkg/hive/hivetest"
+	"github.com/envhunt/envhunt/pkg/scan"
+	"github.com/envhunt/envhunt/pkg/wintime"
+)
+
+// Hostile strings planted in the fixture: each must stay text.
+const (
+	hostileHost   = `<script>document.title='pwned'</script>`
+	hostileDomain = `corp"onload=alert(1) x="`
+	hostileName   = "</style><b>bold</b>|pipe|`tick`"
+	hostileData   = "C:\\Users\\Public\\x.bat\u202e\x1b[31m\"onload=alert(2)|<img src=x onerror=alert(3)>\r\n# heading"
+	hostilePath   = `C:\Users\Public\<script>alert(4)</script>;%SystemRoot%\system32`
+)
+
+const (
+	eveSID   = "S-1-5-21-10-20-30-1001"
+	frankSID = "S-1-12-1-1111-2222-3333-4444"
+)
+
+var fixT0 = time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+
+func fk(name string, vals []hivetest.Value, subs ...*hivetest.Key) *hivetest.Key {
+	return &hivetest.Key{Name: name, LastWrite: fixT0, Values: vals, Subkeys: subs}
+}
+
+func writeHive(t *testing.T, path string, root *hivetest.Key) {
+	t.Helper()
+	b, err := hivetest.Build(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// systemTimeBytes is a SYSTEMTIME rule: month, day of week, occurrence
+// (5 = last), hour.
+func systemTimeBytes(month, dow, occurrence, hour int) []byte {
+	b := make([]byte, 16)
+	binary.LittleEndian.PutUint16(b[2:], uint16(month))
+	binary.LittleEndian.PutUint16(b[4:], uint16(dow))
+	binary.LittleEndian.PutUint16(b[6:], uint16(occurrence))
+	binary.LittleEndian.PutUint16(b[8:], uint16(hour))
+	return b
+}
+
+// hostileHost writes a KAPE-style host whose names and data are hostile,
+// with a Windows 11 build, a time zone known only by its rules, a SAM with
+// eve's account and an Azure AD user cached in IdentityStore.
+func hostileCollection(t *testing.T) string {
+	dir := t.TempDir()
+	vol := filepath.Join(dir, "HOST", "C")
+	// A zone name envhunt does not map, so the recorded rules decide:
+	// UTC-3 standard, UTC-2 from the last Sunday of March 02:00 to the
+	// last Sunday of October 03:00.
+	bias := uint32(180)
+	dst := int32(-60)
+	writeHive(t, filepath.Join(vol, "Windows/System32/config/SYSTEM"), fk("ROOT", nil,
+		fk("ControlSet001", nil,
+			fk("Control", nil,
+				fk("ComputerName", nil, fk("ComputerName", []hivetest.Value{hivetest.SZ("ComputerName", hostileHost)})),
+				fk("TimeZoneInformation", []hivetest.Value{
+					hivetest.SZ("TimeZoneKeyName", "Fixture Standard Time"),
+					hivetest.DWORD("Bias", bias),
+					hivetest.DWORD("StandardBias", 0),
+					hivetest.DWORD("DaylightBias", uint32(dst)),
+					hivetest.DWORD("ActiveTimeBias", bias),
+					hivetest.Binary("StandardStart", systemTimeBytes(10, 0, 5, 3)),
+					hivetest.Binary("DaylightStart", systemTimeBytes(3, 0, 5, 2)),
+				}),
+				fk("Session Manager", nil, fk("Environment", []hivetest.Value{
+					hivetest.ExpandSZ("Path", hostilePath),
+					hivetest.ExpandSZ("ComSpec", `%SystemRoot%\system32\cmd.exe`),
+				}))),
+			fk("Services", nil, fk("Tcpip", nil, fk("Parameters", []hivetest.Value{hivetest.SZ("Domain", hostileDomain)})))),
+		fk("Select", []hivetest.Value{hivetest.DWORD("Current", 1)})))
+	installTime := wintime.ToFiletime(time.Date(2025, 12, 1, 8, 0, 0, 0, time.UTC))
+	writeHive(t, filepath.Join(vol, "Windows/System32/config/SOFTWARE"), fk("ROOT", nil, fk("Microsoft", nil,
+		fk("Windows NT", nil, fk("CurrentVersion", []hivetest.Value{
+			hivetest.SZ("SystemRoot", `C:\Windows`),
+			hivetest.SZ("ProductName", "Windows 10 Enterprise"),
+			hivetest.SZ("CurrentBuild", "22631"),
+			hivetest.DWORD("UBR", 4460),
+			hivetest.SZ("EditionID", "Enterprise"),
+			hivetest.SZ("DisplayVersion", "23H2"),
+			hivetest.DWORD("InstallDate", uint32(time.Date(2025, 12, 1, 8, 0, 0, 0, time.UTC).Unix())),
+			hivetest.QWORD("InstallTime", installTime),
+		},
+			fk("ProfileList", nil,
+				fk(eveSID, []hivetest.Value{hivetest.ExpandSZ("ProfileImagePath", `C:\Users\eve`), hivetest.DWORD("State", 0x800)}),
+				fk(frankSID, []hivetest.Value{hivetest.ExpandSZ("ProfileImagePath", `C:\Users\frank`), hivetest.SZ("CentralProfile", `\\fs\p$\frank`)})))),
+		fk("IdentityStore", nil, fk("Cache", nil, fk(frankSID, nil, fk("IdentityCache", nil, fk(frankSID, []hivetest.Value{
+			hivetest.SZ("UserName", "frank@corp.example"),
+			hivetest.SZ("ProviderName", "AzureAD"),
+		}))))),
+		fk("Windows", nil, fk("CurrentVersion", nil, fk("Run", []hivetest.Value{hivetest.SZ(hostileName, hostileData)}))))))
+	// SAM: the machine SID ends the Account key's V value; each Names\<name>
+	// key's default value has the RID as its type.
+	v := make([]byte, 40)
+	binary.LittleEndian.PutUint32(v[28:], 10)
+	binary.LittleEndian.PutUint32(v[32:], 20)
+	binary.LittleEndian.PutUint32(v[36:], 30)
+	writeHive(t, filepath.Join(vol, "Windows/System32/config/SAM"), fk("ROOT", nil, fk("SAM", nil, fk("Domains", nil,
+		fk("Account", []hivetest.Value{hivetest.Binary("V", v)}, fk("Users", nil, fk("Names", nil,
+			fk("eve.local", []hivetest.Value{hivetest.Raw("", 1001, nil)}),
+			fk("Administrator", []hivetest.Value{hivetest.Raw("", 500, nil)}))))))))
+	sd, err := hivetest.UserKeySD(eveSID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := fk("Environment", []hivetest.Value{
+		hivetest.SZ("UserInitMprLogonScript", hostileData),
+		hivetest.ExpandSZ("Path", `%USERPROFILE%\bin|<b>x</b>;C:\a`+"\u202e"+`b`),
+		hivetest.SZ("GOPATH", hostileName),
+	})
+	env.Security = sd
+	root := fk("ROOT", nil, env, fk("Software", nil))
+	root.Security = sd
+	writeHive(t, filepath.Join(vol, "Users/eve/NTUSER.DAT"), root)
+	return dir
+}
+
+func hostileReport(t *testing.T) *Report {
+	t.Helper()
+	r, err := Build(context.Background(), []string{hostileCollection(t)}, Options{
+		Scan:        scan.Options{},
+		Version:     "test",
+		CommandLine: "envhunt report '" + hostileName + "'",
+		Now:         func() time.Time { return runTime },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Hosts) != 1 {
+		t.Fatalf("hosts = %d", len(r.Hosts))
+	}
+	return r
+}
+
+func TestBuild_IdentityFromSAMIdentityStoreAndTimeZoneRules(t *testing.T) {
+	h := hostileReport(t).Hosts[0]
+	id := h.Identity
+	if id.Product.Value != "Windows 11 Enterprise" || id.OSNote == "" || id.Build.Value != "22631.4460" {
+		t.Errorf("OS = %q (%s), build %q: want Windows 11 from build 22631", id.Product.Value, id.OSNote, id.Build.Value)
+	}
+	if id.Domain.Value != hostileDomain {
+		t.Errorf("domain = %q", id.Domain.Value)
+	}
+	if want := time.Date(2025, 12, 1, 8, 0, 0, 0, time.UTC); !id.InstallDate.Equal(want) || !id.InstallTime.Equal(want) {
+		t.Errorf("install date %v, install time %v, want %v", id.InstallDate, id.InstallTime, want)
+	}
+	for _, c := range []struct {
+		utc  time.Time
+		want string
+	}{
+		{time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC), "2026-01-15 09:00:00 -03:00"},
+		{time.Date(2026, 3, 29, 4, 59, 0, 0, time.UTC), "2026-03-29 01:59:00 -03:00"}, // last Sunday of March, before 02:00
+		{time.Date(2026, 3, 29, 5, 0, 0, 0, time.UTC), "2026-03-29 03:00:00 -02:00"},
+		{time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC), "2026-07-01 10:00:00 -02:00"},
+		{time.Date(2026, 10, 25, 4, 59, 0, 0, time.UTC), "2026-10-25 02:59:00 -02:00"}, // last Sunday of October, before 03:00 daylight
+		{time.Date(2026, 10, 25, 5, 0, 0, 0, time.UTC), "2026-10-25 02:00:00 -03:00"},
+	} {
+		l, ok := id.TimeZone.Local(c.utc)
+		if !ok || l.Format("2006-01-02 15:04:05 -07:00") != c.want {
+			t.Errorf("local time of %v = %s, want %s (%s)", c.utc, l.Format("2006-01-02 15:04:05 -07:00"), c.want, id.TimeZone.Source)
+		}
+	}
+	users := map[string]User{}
+	for _, u := range h.Users {
+		users[u.SID] = u
+	}
+	if u := users[eveSID]; u.Name != "eve.local" || u.NameSource != "SAM" || len(u.Status) != 1 || u.Status[0] != "temporary (State 0x800)" {
+		t.Errorf("eve = %+v, want eve.local from the SAM, temporary profile", u)
+	}
+	if u := users[frankSID]; u.Name != "frank@corp.example" || u.NameSource != `IdentityStore\Cache (AzureAD)` || u.Hive != "" || u.Status[0] != "roaming" {
+		t.Errorf("frank = %+v, want the Azure AD name from IdentityStore, roaming, hive not collected", u)
+	}
+	var gaps []string
+	for _, g := range h.NotChecked {
+		gaps = append(gaps, g.What)
+	}
+	want := "profile hive of frank@corp.example (" + frankSID + ") not collected"
+	found := false
+	for _, g := range gaps {
+		found = found || g == want
+	}
+	if !found {
+		t.Errorf("not-checked list %q lacks %q", gaps, want)
+	}
+}
