@@ -255,3 +255,23 @@ func BenchmarkBatchScan(b *testing.B) {
 		}
 	}
 }
+
+// TestWriteBatchHosts writes the benchmark's hosts for command-line
+// measurements (scripts/bench.d/batch.sh) when ENVHUNT_BATCH_OUT names a
+// directory; ENVHUNT_BATCH_N says how many (default 50). Skipped otherwise.
+func TestWriteBatchHosts(t *testing.T) {
+	out := os.Getenv("ENVHUNT_BATCH_OUT")
+	if out == "" {
+		t.Skip("set ENVHUNT_BATCH_OUT (and ENVHUNT_BATCH_N) to write benchmark hosts")
+	}
+	n := 50
+	if s := os.Getenv("ENVHUNT_BATCH_N"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n <= 0 {
+			t.Fatalf("ENVHUNT_BATCH_N=%q", s)
+		}
+	}
+	if err := writeBatchHosts(out, n); err != nil {
+		t.Fatal(err)
+	}
+}
