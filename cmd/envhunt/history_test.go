@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	ht "github.com/envhunt/envhunt/pkg/hive/hivetest"
 )
 
 const historyBob = demoHost + "/C/Users/bob/NTUSER.DAT"
@@ -127,5 +129,36 @@ func TestHistory_ExplicitLogsAndErrors(t *testing.T) {
 	}
 	if _, _, code := runCLI(t, "history", "--format", "xml", historyBob); code != exitUsage {
 		t.Errorf("bad format: exit %d, want %d", code, exitUsage)
+	}
+}
+
+func TestHistory_TextOutputEscapesHostileNamesAndData(t *testing.T) {
+	root := &ht.Key{Name: "ROOT", Subkeys: []*ht.Key{
+		{Name: "AppEvents"}, {Name: "Software"},
+		{Name: "Environment", Values: []ht.Value{ht.SZ("Path\x1b[2J", "C:\\a\x1b]0;owned\x07\u202e;b\nc")}},
+	}}
+	data, err := ht.Build(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "NTUSER.DAT")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runCLI(t, "history", p)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.ContainsAny(out, "\x1b\x07\u202e") {
+		t.Errorf("text output passes control characters through:\n%q", out)
+	}
+	if !strings.Contains(out, `\x1b[2J`) {
+		t.Errorf("the value name is not shown escaped:\n%s", out)
+	}
+	out, _, _ = runCLI(t, "history", "--format", "csv", p)
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "=") || strings.Contains(line, ",=") {
+			t.Errorf("CSV cell starts a formula: %q", line)
+		}
 	}
 }
