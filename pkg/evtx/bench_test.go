@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/envhunt/envhunt/pkg/evtx"
@@ -32,7 +33,9 @@ func largestCorpusLog(b *testing.B) []byte {
 	return data
 }
 
-func benchRecords(b *testing.B, data []byte, xml bool) {
+func benchRecords(b *testing.B, data []byte, xml bool) { benchRecordsN(b, data, xml, 1) }
+
+func benchRecordsN(b *testing.B, data []byte, xml bool, workers int) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	n := 0
@@ -41,7 +44,7 @@ func benchRecords(b *testing.B, data []byte, xml bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for r, err := range f.Records(context.Background()) {
+		for r, err := range f.RecordsParallel(context.Background(), workers) {
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -60,3 +63,8 @@ func BenchmarkRecords_LargestCorpusLog(b *testing.B) { benchRecords(b, largestCo
 
 // BenchmarkRecordsXML_LargestCorpusLog also renders each record as XML.
 func BenchmarkRecordsXML_LargestCorpusLog(b *testing.B) { benchRecords(b, largestCorpusLog(b), true) }
+
+// BenchmarkRecordsParallel_LargestCorpusLog decodes chunks on every CPU.
+func BenchmarkRecordsParallel_LargestCorpusLog(b *testing.B) {
+	benchRecordsN(b, largestCorpusLog(b), false, runtime.GOMAXPROCS(0))
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand"
 	"os"
@@ -332,5 +333,80 @@ func TestCorpus_UserDataBecomesFields(t *testing.T) {
 		"SubjectDomainName=IEWIN7", "SubjectLogonId=0x1371b"}
 	if r.DataSection != "UserData" || r.System.EventID != 1102 || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("%s %d %q", r.DataSection, r.System.EventID, got)
+	}
+}
+
+// sequence renders everything an iteration yields, in order.
+func sequence(seq func(func(*Record, error) bool)) []string {
+	var out []string
+	for r, err := range seq {
+		if err != nil {
+			out = append(out, "error: "+err.Error())
+			continue
+		}
+		out = append(out, r.XML())
+	}
+	return out
+}
+
+func TestRecordsParallel_SameAsRecords(t *testing.T) {
+	dir := testcorpus.Dir(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "evtx", "*.evtx"))
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The file as it is, and a damaged copy.
+		bad := bytes.Clone(data)
+		for k := 4096 + 100; k < len(bad); k += 9973 {
+			bad[k] ^= 0x5a
+		}
+		for _, d := range [][]byte{data, bad} {
+			f, err := NewReader(bytes.NewReader(d), int64(len(d)), "x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sequence(f.Records(context.Background()))
+			for _, workers := range []int{2, 3, 8} {
+				got := sequence(f.RecordsParallel(context.Background(), workers))
+				if strings.Join(got, "\n") != strings.Join(want, "\n") {
+					t.Errorf("%s, %d workers: %d items differ from the sequential %d", filepath.Base(path), workers, len(got), len(want))
+				}
+			}
+		}
+	}
+}
+
+func TestRecordsParallel_StopsEarlyAndOnCancel(t *testing.T) {
+	path := testcorpus.Path(t, "evtx", "PanacheSysmon_vs_AtomicRedTeam01.evtx")
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	for range f.RecordsParallel(context.Background(), 4) {
+		if n++; n == 50 {
+			break
+		}
+	}
+	if n != 50 {
+		t.Errorf("stopped after %d", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var last error
+	n = 0
+	for r, err := range f.RecordsParallel(ctx, 4) {
+		if r != nil {
+			if n++; n == 10 {
+				cancel()
+			}
+		}
+		last = err
+	}
+	if !errors.Is(last, context.Canceled) || n >= 565 {
+		t.Errorf("after cancel: %d records, last error %v", n, last)
 	}
 }

@@ -516,47 +516,146 @@ func (f *File) Records(ctx context.Context) iter.Seq2[*Record, error] {
 				yield(nil, err)
 				return
 			}
-			c, err := f.ReadChunk(i)
-			if errors.Is(err, ErrEmptyChunk) {
-				continue
+			isChunk, more := f.chunkItems(ctx, i, yield)
+			if isChunk {
+				signed++
 			}
-			signed++
-			if err != nil {
-				if !yield(nil, err) {
+			if !more {
+				return
+			}
+		}
+		f.endAnomaly(signed, yield)
+	}
+}
+
+// RecordsParallel is Records with up to workers chunks decoded at once;
+// records and anomalies still come in file order, and at most 3×workers
+// decoded chunks are held in memory. workers < 2 is Records.
+func (f *File) RecordsParallel(ctx context.Context, workers int) iter.Seq2[*Record, error] {
+	if workers < 2 {
+		return f.Records(ctx)
+	}
+	type item struct {
+		rec *Record
+		err error
+	}
+	type result struct {
+		items   []item
+		isChunk bool
+	}
+	return func(yield func(*Record, error) bool) {
+		if f.headerErr != nil {
+			if !yield(nil, f.headerErr) {
+				return
+			}
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		futures := make(chan chan result, 2*workers)
+		go func() {
+			defer close(futures)
+			sem := make(chan struct{}, workers)
+			for i := 0; i < f.ChunkSlots(); i++ {
+				ch := make(chan result, 1)
+				select {
+				case futures <- ch:
+				case <-wctx.Done():
 					return
 				}
-				continue
-			}
-			if !c.Header.HeaderChecksumValid {
-				if !yield(nil, c.anomaly(124, "chunk %d header checksum does not match its data", i)) {
+				select {
+				case sem <- struct{}{}:
+				case <-wctx.Done():
 					return
 				}
+				go func(i int) {
+					defer func() { <-sem }()
+					var res result
+					res.isChunk, _ = f.chunkItems(wctx, i, func(r *Record, err error) bool {
+						res.items = append(res.items, item{r, err})
+						return err == nil || !isContextErr(err)
+					})
+					ch <- res
+				}(i)
 			}
-			if !c.Header.RecordsChecksumValid {
-				if !yield(nil, c.anomaly(52, "chunk %d event records checksum does not match the records", i)) {
+		}()
+		signed := 0
+		for ch := range futures {
+			var res result
+			select {
+			case res = <-ch:
+			case <-ctx.Done():
+				yield(nil, ctx.Err())
+				return
+			}
+			if res.isChunk {
+				signed++
+			}
+			for _, it := range res.items {
+				if it.err != nil && isContextErr(it.err) {
+					yield(nil, ctx.Err())
 					return
 				}
-			}
-			if fs := int(c.Header.FreeSpaceOffset); fs < ChunkHeaderSize || fs > len(c.data) {
-				if !yield(nil, c.anomaly(48, "chunk %d free-space offset 0x%x is outside the chunk; reading records up to the first gap", i, fs)) {
-					return
-				}
-			}
-			n := 0
-			for rec, err := range c.Records() {
-				if n++; n&63 == 0 {
-					if err := ctx.Err(); err != nil {
-						yield(nil, err)
-						return
-					}
-				}
-				if !yield(rec, err) {
+				if !yield(it.rec, it.err) {
 					return
 				}
 			}
 		}
-		if f.headerErr == nil && signed < int(f.Header.NumberOfChunks) {
-			yield(nil, &FormatError{File: f.Name, Offset: f.size, Chunk: -1, Msg: fmt.Sprintf("the file holds %d chunks where its header counts %d: it was cut short", signed, f.Header.NumberOfChunks)})
+		if err := ctx.Err(); err != nil {
+			yield(nil, err)
+			return
 		}
+		f.endAnomaly(signed, yield)
+	}
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// chunkItems yields chunk slot i's anomalies and records. It reports
+// whether the slot holds a chunk (signed), and whether to go on (false when
+// yield asked to stop or ctx was cancelled, after yielding ctx.Err()).
+func (f *File) chunkItems(ctx context.Context, i int, yield func(*Record, error) bool) (isChunk, more bool) {
+	c, err := f.ReadChunk(i)
+	if errors.Is(err, ErrEmptyChunk) {
+		return false, true
+	}
+	if err != nil {
+		return true, yield(nil, err)
+	}
+	if !c.Header.HeaderChecksumValid {
+		if !yield(nil, c.anomaly(124, "chunk %d header checksum does not match its data", i)) {
+			return true, false
+		}
+	}
+	if !c.Header.RecordsChecksumValid {
+		if !yield(nil, c.anomaly(52, "chunk %d event records checksum does not match the records", i)) {
+			return true, false
+		}
+	}
+	if fs := int(c.Header.FreeSpaceOffset); fs < ChunkHeaderSize || fs > len(c.data) {
+		if !yield(nil, c.anomaly(48, "chunk %d free-space offset 0x%x is outside the chunk; reading records up to the first gap", i, fs)) {
+			return true, false
+		}
+	}
+	n := 0
+	for rec, err := range c.Records() {
+		if n++; n&63 == 0 {
+			if err := ctx.Err(); err != nil {
+				yield(nil, err)
+				return true, false
+			}
+		}
+		if !yield(rec, err) {
+			return true, false
+		}
+	}
+	return true, true
+}
+
+// endAnomaly reports a file with fewer chunks than its header counts.
+func (f *File) endAnomaly(signed int, yield func(*Record, error) bool) {
+	if f.headerErr == nil && signed < int(f.Header.NumberOfChunks) {
+		yield(nil, &FormatError{File: f.Name, Offset: f.size, Chunk: -1, Msg: fmt.Sprintf("the file holds %d chunks where its header counts %d: it was cut short", signed, f.Header.NumberOfChunks)})
 	}
 }
