@@ -68,6 +68,10 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if *key != "" && !historyKeyFound(h) {
 			continue
 		}
+		rows := h.Rows()
+		if len(rows) == 0 {
+			continue // --value names a value this hive never had
+		}
 		if of.format == "text" {
 			if tw != nil {
 				if err := tw.Close(); err != nil {
@@ -89,7 +93,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				return err
 			}
 		}
-		for _, r := range h.Rows() {
+		for _, r := range rows {
 			cells := historyCells(r)
 			if of.format != "text" {
 				cells = append([]any{g.Host, g.Name}, cells...)
