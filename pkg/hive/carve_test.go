@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/envhunt/envhunt/pkg/hive/hivetest"
+	"github.com/envhunt/envhunt/pkg/internal/testcorpus"
 )
 
 // carveFixture is an Environment key whose replaced Path and GOPATH are left
@@ -289,4 +290,23 @@ func TestValueListSlack_NamesAValueRemovedFromTheEnd(t *testing.T) {
 	if got, err := root2.ValueListSlack(context.Background()); err != nil || len(got) != 0 {
 		t.Errorf("root key: %d values, err %v; want none", len(got), err)
 	}
+}
+
+// BenchmarkCarveValues scans the free space of a large real hive (the
+// corpus SYSTEM_B, about 20 MB after log recovery).
+func BenchmarkCarveValues(b *testing.B) {
+	h, err := Open(testcorpus.Path(b, "hives", "regipy", "SYSTEM_B"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(h.Size())
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		n = 0
+		if err := h.CarveValues(context.Background(), CarveOptions{}, func(CarvedValue) error { n++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n), "values")
 }
