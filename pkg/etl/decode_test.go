@@ -355,12 +355,19 @@ func TestEvents_TruncatedAndCorruptFilesGivePartialResults(t *testing.T) {
 	if err != nil || all == 0 {
 		t.Fatalf("full file: %d events, %v", all, err)
 	}
-	// Cut inside the last buffer: the earlier buffers' events remain and
-	// the truncation is reported.
-	n, err := count(full[:len(full)-100])
+	// Cut inside the last buffer's events: the earlier buffers' events
+	// remain and the truncation is reported.
+	lastBuf := len(full) - 0x2000
+	n, err := count(full[:lastBuf+etl.BufferHeaderSize+0x10])
 	var fe *etl.FormatError
 	if !errors.As(err, &fe) || n == 0 || n >= all {
-		t.Errorf("truncated: %d of %d events, error %v", n, all, err)
+		t.Errorf("truncated in the events: %d of %d events, error %v", n, all, err)
+	}
+	// Cut in the last buffer's padding: every event is whole and still
+	// read, and the truncation is reported.
+	n, err = count(full[:len(full)-100])
+	if !errors.As(err, &fe) || n != all {
+		t.Errorf("truncated in the padding: %d of %d events, error %v", n, all, err)
 	}
 	// Corrupt a record size in the last buffer.
 	bad := append([]byte(nil), full...)

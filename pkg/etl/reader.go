@@ -589,19 +589,37 @@ func (it *Events) nextBuffer() bool {
 		if h.BufferFlag&(BufferFlagEventsLost|BufferFlagBufferLost) != 0 {
 			it.stats.LostBufferFlags++
 		}
+		// An uncompressed buffer is read only up to its data end: the rest
+		// is 0xFF padding (often most of a 64 KiB buffer).
+		fill := int(h.Offset)
+		readLen := size
+		if !h.Compressed() {
+			if fill == 0 || int64(fill) > int64(h.BufferSize) {
+				fill = int(h.SavedOffset)
+			}
+			if int64(fill) > int64(h.BufferSize) || fill < BufferHeaderSize {
+				fill = int(h.BufferSize)
+			}
+			if int64(fill) < readLen {
+				readLen = int64(fill)
+			}
+		}
 		if truncated {
-			it.fail(f.errorf(bufOff, "file ends inside buffer %d (%d of %d bytes): its events are not decoded", it.bufIndex-1, size, h.BufferSize))
-			return false
+			if h.Compressed() || int64(fill) > size {
+				it.fail(f.errorf(bufOff, "file ends inside buffer %d (%d of %d bytes): its events are not decoded", it.bufIndex-1, size, h.BufferSize))
+				return false
+			}
+			// The cut is in the padding: the events are whole.
+			it.fail(f.errorf(bufOff, "file ends inside buffer %d (%d of %d bytes), after its events", it.bufIndex-1, size, h.BufferSize))
 		}
-		if cap(it.raw) < int(size) {
-			it.raw = make([]byte, size)
+		if cap(it.raw) < int(readLen) {
+			it.raw = make([]byte, readLen)
 		}
-		raw := it.raw[:size]
+		raw := it.raw[:readLen]
 		if _, err := f.r.ReadAt(raw, bufOff); err != nil && !errors.Is(err, io.EOF) {
 			it.fail(f.errorf(bufOff, "reading buffer: %v", err))
 			return false
 		}
-		fill := int(h.Offset)
 		if h.Compressed() {
 			if fill < BufferHeaderSize || fill > MaxBufferSize {
 				it.fail(f.errorf(bufOff, "compressed buffer with bad uncompressed size %#x", h.Offset))
@@ -632,12 +650,6 @@ func (it *Events) nextBuffer() bool {
 			}
 			it.data = data
 		} else {
-			if fill == 0 || fill > len(raw) {
-				fill = int(h.SavedOffset)
-			}
-			if fill > len(raw) || fill < BufferHeaderSize {
-				fill = len(raw)
-			}
 			it.data = raw
 		}
 		it.stats.Bytes += int64(fill)
