@@ -34,8 +34,9 @@
 //     payload field is checked against the bytes that hold it; a bad record
 //     ends its buffer (with a FormatError) and reading goes on with the next
 //     buffer; a bad buffer size ends the walk;
-//   - a file that ends inside a buffer yields the whole buffers before it and
-//     a FormatError naming the truncation;
+//   - a file that ends inside a buffer yields the whole buffers before it
+//     (and that buffer's events when the cut falls in its padding) and a
+//     FormatError naming the truncation;
 //   - decoders bound strings by the payload, TraceLogging metadata to 256
 //     fields and struct nesting to 8 levels, and the name and process maps of
 //     State to a fixed number of entries;
