@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -140,8 +141,7 @@ func evtxOne(ctx context.Context, path string, want func(*evtx.Record) bool, rw 
 	}
 	var first, last time.Time
 	var anomalies []error
-	chunks := map[int]bool{}
-	for rec, err := range f.Records(ctx) {
+	for rec, err := range f.RecordsParallel(ctx, runtime.GOMAXPROCS(0)) {
 		if err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 				return anomalies, err
@@ -150,7 +150,6 @@ func evtxOne(ctx context.Context, path string, want func(*evtx.Record) bool, rw 
 			s.Anomalies = append(s.Anomalies, err.Error())
 			continue
 		}
-		chunks[rec.Chunk] = true
 		if !want(rec) {
 			continue
 		}
