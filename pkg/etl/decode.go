@@ -560,6 +560,15 @@ func KernelRegistryEventName(id uint16) string { return kernelRegistryNames[id] 
 func decodeKernelRegistry(e *Event, d *Decoded, p *payload) {
 	d.Source = "Kernel-Registry"
 	d.Name = kernelRegistryNames[e.ID]
+	if e.Version != 0 && d.Name != "" {
+		// Every published manifest has version 0 only: decode with that
+		// layout, and say so.
+		defer func() {
+			if d.Err == nil && p.err == nil {
+				d.Err = fmt.Errorf("Kernel-Registry event %d version %d decoded with the version 0 layout", e.ID, e.Version)
+			}
+		}()
+	}
 	add := func(name string, v any) {
 		if p.err == nil {
 			d.add(name, v)
