@@ -133,7 +133,7 @@ func setRegistryName(ev *event.Event, target string, value bool) {
 		ev.Set("ValueName", name).Set("KeyPath", key)
 	}
 	if m := hkuSID.FindStringSubmatch(target); m != nil {
-		ev.Set("UserSid", strings.TrimSuffix(strings.ToUpper(m[1][:1])+m[1][1:], "_CLASSES"))
+		ev.Set("UserSid", "S"+m[1][1:]) // HKU\<SID>_Classes gives the SID without the suffix
 	}
 }
 
