@@ -64,10 +64,13 @@ func TestWriteHTML_HostileStringsStayText(t *testing.T) {
 	if !strings.Contains(out, `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`) {
 		t.Error("HTML lacks its Content-Security-Policy")
 	}
-	for _, ext := range []string{"http://", "https://", "src=\"", "href=\"", "@import", "url("} {
+	for _, ext := range []string{"http://", "https://", "src=\"", "@import", "url("} {
 		if strings.Contains(lower, ext) {
 			t.Errorf("HTML refers to something outside itself: %q", ext)
 		}
+	}
+	if n, local := strings.Count(lower, "href=\""), strings.Count(lower, "href=\"#"); n != local {
+		t.Errorf("HTML has %d links, %d of them within the document", n, local)
 	}
 }
 

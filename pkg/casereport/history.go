@@ -61,6 +61,15 @@ type ChartRow struct {
 	Name   string
 	Y      int
 	Points []ChartPoint
+	// Legend lists the row's distinct data, one colour each, in order of
+	// first appearance.
+	Legend []ChartLegend
+}
+
+// ChartLegend is one colour of a row and the data it stands for.
+type ChartLegend struct {
+	Color string
+	Text  string
 }
 
 // ChartPoint is one state of one variable; states with the same data share a
@@ -291,6 +300,9 @@ func chartOf(ss []HState) Chart {
 				data := v.Data
 				if v.Removed {
 					color, data = "#ffffff", "(absent)"
+				}
+				if !ok {
+					row.Legend = append(row.Legend, ChartLegend{Color: color, Text: clip(data, 120)})
 				}
 				row.Points = append(row.Points, ChartPoint{X: x(s.Time), Color: color, Title: wintime.Format(s.Time) + " " + s.Source + ": " + name + " = " + clip(data, 300)})
 			}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/envhunt/envhunt/pkg/envmodel"
@@ -27,7 +26,6 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"fact":     factText,
 	"clipData": func(s string) string { return clip(s, MaxData) },
 	"badFlag":  badFlag,
-	"anchor":   anchor,
 	"add":      func(a, b int) int { return a + b },
 	"sub":      func(a, b int) int { return a - b },
 }).Parse(htmlSource))
@@ -67,18 +65,4 @@ func badFlag(f string) bool {
 		return true
 	}
 	return false
-}
-
-// anchor is an id made of the name's ASCII letters and digits.
-func anchor(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	return b.String()
 }

@@ -80,6 +80,13 @@ func (m *mdWriter) report(r *Report) {
 		}
 		m.row(mdCell(f.Path), mdEsc(f.Kind), fmt.Sprint(f.Size), mdCell(f.SHA256), mdEsc(use))
 	}
+	m.line()
+	m.line("## Hosts")
+	m.line()
+	m.header("Host", "Operating system", "Users", "Findings", "Not checked", "Unreadable evidence")
+	for _, host := range r.Hosts {
+		m.row(mdEsc(host.Name), mdEsc(strings.TrimSpace(host.Identity.Product.Value+" "+host.Identity.Build.Value)), fmt.Sprint(len(host.Users)), mdEsc(host.Tally()), fmt.Sprint(len(host.NotChecked)), fmt.Sprint(len(host.Problems)))
+	}
 	for _, host := range r.Hosts {
 		m.host(host)
 	}
