@@ -62,6 +62,7 @@ const (
 	nkName         = 0x4C
 	nkCompName     = 0x0020
 	nkHiveEntry    = 0x0004
+	nkPredefHandle = 0x0040
 	vkNameLength   = 0x02
 	vkDataLength   = 0x04
 	vkDataOffset   = 0x08

@@ -101,8 +101,15 @@ func (k *Key) Hive() *Hive { return k.h }
 // storage; volatile keys are not in a hive file).
 func (k *Key) SubkeyCount() int { return int(le32(k.nk[nkSubkeyCount:])) }
 
-// ValueCount is the number of values the key node declares.
-func (k *Key) ValueCount() int { return int(le32(k.nk[nkValueCount:])) }
+// ValueCount is the number of values the key node declares. A key marked
+// KEY_PREDEF_HANDLE (Perflib\009 and CurrentLanguage in SOFTWARE) stores a
+// predefined handle in that field and has no values: 0.
+func (k *Key) ValueCount() int {
+	if le16(k.nk[nkFlags:])&nkPredefHandle != 0 {
+		return 0
+	}
+	return int(le32(k.nk[nkValueCount:]))
+}
 
 // subkeyOffsets lists the nk offsets of the key's subkey lists, recording
 // anomalies.

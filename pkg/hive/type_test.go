@@ -91,3 +91,28 @@ func TestEqualName_WindowsUpcase(t *testing.T) {
 		}
 	}
 }
+
+// A KEY_PREDEF_HANDLE key (Perflib\009 in SOFTWARE) keeps a handle in its
+// value-count field: it has no values and is not damage.
+func TestValues_PredefinedHandleKeyHasNone(t *testing.T) {
+	root := &hivetest.Key{Name: "ROOT", Subkeys: []*hivetest.Key{{Name: "009", Flags: 0x0040 | 0x0020}}}
+	data, err := hivetest.Build(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := Load("x", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := h.OpenKey("009")
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch32(data, k.Offset(), nkValueCount, 0x80000050) // HKEY_PERFORMANCE_TEXT
+	h, _ = Load("x", data)
+	k, _ = h.OpenKey("009")
+	vs, _ := k.Values()
+	if k.ValueCount() != 0 || len(vs) != 0 || h.Partial() {
+		t.Errorf("ValueCount %d, %d values, partial %v (%v); want none and not partial", k.ValueCount(), len(vs), h.Partial(), h.Anomalies())
+	}
+}

@@ -53,7 +53,7 @@ type Value struct {
 // valueOffsets returns the vk offsets of the key's value list, capped by the
 // list's cell.
 func (k *Key) valueOffsets() []byte {
-	count := int(le32(k.nk[nkValueCount:]))
+	count := k.ValueCount()
 	if count == 0 {
 		return nil
 	}
