@@ -15,11 +15,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/envhunt/envhunt/internal/hostile"
@@ -522,6 +524,417 @@ func TestHostileRegression_ScanIsPartialWhenAnAnalyzedValueIsUnreadable(t *testi
 		r := hostileCall("scan", "--quiet", "--jobs", "1", p)
 		if r.code != exitPartial || !strings.Contains(r.stderr, "NTUSER.DAT") {
 			t.Errorf("%s: scan exits %d with stderr %q; want 3 naming NTUSER.DAT (dump says: %q)", c.Name, r.code, r.stderr, strings.TrimSpace(dump.stderr))
+		}
+	}
+}
+
+// hostileCopyTree copies the directory src to dst (files and folders only).
+func hostileCopyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hostileCollection is a copy of the demo collection whose user alice has a
+// hostile NTUSER.DAT: attack strings in key names, value names and data
+// where the rules look (Environment, Run, Command Processor).
+func hostileCollection(t *testing.T) (root, ntuser string) {
+	t.Helper()
+	root = t.TempDir()
+	hostileCopyTree(t, filepath.Join("..", "..", "testdata", "demo"), root)
+	b, err := hivetest.Build(hostile.HostileUserTree())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ntuser = filepath.Join(root, "WS-DEV-07", "C", "Users", "alice", "NTUSER.DAT")
+	if err := os.WriteFile(ntuser, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root, ntuser
+}
+
+// hostileMarkers are pieces of the attack strings that, found in code
+// (outside quoted literals) or in a raw field, mean evidence escaped.
+var hostileMarkers = []string{"calc", "evil.example", "Invoke-Expression", "Remove-Item -Recurse", "HYPERLINK", "SUM(", "owned"}
+
+// hostileCheckCSV parses CSV output and checks that no cell can start a
+// formula: cells starting with =, +, -, @, tab or CR must be neutralized
+// (envhunt prefixes an apostrophe). Plain negative numbers are allowed.
+func hostileCheckCSV(t *testing.T, what, out string) {
+	t.Helper()
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Errorf("%s: CSV does not parse: %v", what, err)
+		return
+	}
+	if len(recs) < 2 {
+		t.Errorf("%s: CSV has %d records, want a header and rows", what, len(recs))
+	}
+	number := regexp.MustCompile(`^-[0-9]+(\.[0-9]+)?$`)
+	for i, rec := range recs {
+		if len(rec) != len(recs[0]) {
+			t.Errorf("%s: record %d has %d fields, header %d", what, i+1, len(rec), len(recs[0]))
+		}
+		for _, cell := range rec {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) && !number.MatchString(cell) {
+				t.Errorf("%s: record %d: cell starts a formula: %.80q", what, i+1, cell)
+			}
+			if why, bad := hostileTerminalUnsafe(strings.NewReplacer("\n", "", "\r", "", "\t", "").Replace(cell)); bad {
+				t.Errorf("%s: record %d: %s in cell %.80q", what, i+1, why, cell)
+			}
+		}
+	}
+}
+
+// hostileCheckJSONL checks that every line is one valid JSON value and that
+// a decoded string holding U+FFFD (text that was not valid) comes with a
+// "_raw" field beside it in the same object.
+func hostileCheckJSONL(t *testing.T, what, out string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) == 0 || lines[0] == "" {
+		t.Errorf("%s: no JSON lines", what)
+		return
+	}
+	for i, line := range lines {
+		var v any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Errorf("%s: line %d is not valid JSON: %v: %.120q", what, i+1, err, line)
+			continue
+		}
+		if why, bad := hostileJSONUnsafe(line); bad {
+			t.Errorf("%s: line %d: raw %s (JSON must escape it)", what, i+1, why)
+		}
+	}
+}
+
+// hostileJSONUnsafe finds what JSON text must never hold raw: invalid
+// UTF-8 and C0 controls (ESC included). DEL, C1 and bidirectional controls
+// are valid JSON; whether a writer escapes them too is its choice.
+func hostileJSONUnsafe(s string) (string, bool) {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			return fmt.Sprintf("invalid UTF-8 byte %#x at %d", s[i], i), true
+		case r < 0x20:
+			return fmt.Sprintf("control character %U at %d", r, i), true
+		}
+		i += n
+	}
+	return "", false
+}
+
+// hostileCheckLines checks a line-based timeline: every line has exactly
+// fields fields separated by |.
+func hostileCheckLines(t *testing.T, what, out string, fields int) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) == 0 || lines[0] == "" {
+		t.Errorf("%s: no lines", what)
+	}
+	for i, line := range lines {
+		if n := strings.Count(line, "|") + 1; n != fields {
+			t.Errorf("%s: line %d has %d fields, want %d: %.160q", what, i+1, n, fields, line)
+		}
+		if why, bad := hostileTerminalUnsafe(line); bad {
+			t.Errorf("%s: line %d: %s", what, i+1, why)
+		}
+	}
+}
+
+// hostilePowerShellCode returns the code of one line of a PowerShell
+// script: the line without its single-quoted literals (PowerShell also
+// ends them at the typographic quotes U+2018-U+201B), without [char]0xNNNN
+// terms and without a trailing # comment. ok is false when a literal is
+// left open at the end of the line: envhunt writes newlines in evidence as
+// [char] terms, so a literal never spans lines.
+func hostilePowerShellCode(line string) (code, comment string, ok bool) {
+	var b strings.Builder
+	in := false
+	rs := []rune(line)
+	isQuote := func(r rune) bool { return r == '\'' || (r >= 0x2018 && r <= 0x201b) }
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case in && isQuote(r) && i+1 < len(rs) && isQuote(rs[i+1]):
+			i++
+		case in && isQuote(r):
+			in = false
+			b.WriteString("''")
+		case in:
+		case isQuote(r):
+			in = true
+		case r == '#':
+			return hostileCharTerm.ReplaceAllString(b.String(), ""), string(rs[i:]), true
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return hostileCharTerm.ReplaceAllString(b.String(), ""), "", !in
+}
+
+var hostileCharTerm = regexp.MustCompile(`\[char\]0x[0-9A-Fa-f]{4}`)
+
+// hostileCheckPowerShell checks a remediation script: printable ASCII only
+// (so no newline from evidence can end a comment or a literal), every
+// literal closed on its line, and no piece of the attack strings in code.
+// Comments may quote evidence: they end at the end of their line.
+func hostileCheckPowerShell(t *testing.T, script string) {
+	t.Helper()
+	if script == "" {
+		t.Error("remediation script is empty")
+		return
+	}
+	for i, c := range []byte(script) {
+		if c >= 0x7f || (c < 0x20 && c != '\n' && c != '\r' && c != '\t') {
+			t.Errorf("remediation script byte %d is %#x: the script must be printable ASCII", i, c)
+			break
+		}
+	}
+	if strings.Contains(script, "<#") {
+		t.Error("remediation script has a block comment: evidence holding #> could end it")
+	}
+	for i, line := range strings.Split(script, "\n") {
+		code, _, ok := hostilePowerShellCode(strings.TrimSuffix(line, "\r"))
+		if !ok {
+			t.Errorf("remediation script line %d leaves a literal open: %.200q", i+1, line)
+		}
+		for _, m := range hostileMarkers {
+			if strings.Contains(code, m) {
+				t.Errorf("remediation script line %d: evidence %q is code outside a single-quoted literal: %.200q", i+1, m, line)
+			}
+		}
+	}
+}
+
+// hostileRegLine is the grammar of a .reg file line envhunt may write.
+var hostileRegLine = regexp.MustCompile(`^(Windows Registry Editor Version 5\.00|;[^\r\n]*|\[-?HKEY_[^\[\]\r\n]*\]|(@|"(?:[^"\\]|\\.)*")=(-|"(?:[^"\\]|\\.)*"|dword:[0-9a-fA-F]{8}|hex(\([0-9a-fA-F]+\))?:[0-9a-fA-F, \\]*)|\s+[0-9a-fA-F, \\]*|)$`)
+
+func hostileCheckReg(t *testing.T, script string) {
+	t.Helper()
+	text := script
+	if strings.HasPrefix(text, "\xff\xfe") {
+		u := make([]uint16, 0, len(text)/2)
+		for i := 2; i+1 < len(text); i += 2 {
+			u = append(u, uint16(text[i])|uint16(text[i+1])<<8)
+		}
+		text = string(utf16.Decode(u))
+	}
+	for i, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		if !hostileRegLine.MatchString(line) {
+			t.Errorf(".reg line %d is not a header, comment, key or value line: %.200q", i+1, line)
+		}
+		if why, bad := hostileTerminalUnsafe(line); bad {
+			t.Errorf(".reg line %d: %s", i+1, why)
+		}
+	}
+}
+
+func TestHostile_OutputOfEveryCommandIsSafe(t *testing.T) {
+	root, ntuser := hostileCollection(t)
+	host := filepath.Join(root, "WS-DEV-07")
+	roaming := filepath.Join(root, "profiles")
+	serverCopy := filepath.Join(roaming, "alice.V6", "NTUSER.DAT")
+	outDir := t.TempDir()
+	type call struct {
+		args  []string
+		check func(t *testing.T, what, out string)
+	}
+	text := func(t *testing.T, what, out string) {
+		t.Helper()
+		if why, bad := hostileTerminalUnsafe(out); bad {
+			t.Errorf("%s: %s", what, why)
+		}
+		if strings.TrimSpace(out) == "" {
+			t.Errorf("%s: no output", what)
+		}
+	}
+	jsonDoc := func(t *testing.T, what, out string) {
+		t.Helper()
+		dec := json.NewDecoder(strings.NewReader(out))
+		for dec.More() {
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				t.Errorf("%s: not valid JSON: %v", what, err)
+				return
+			}
+		}
+		if why, bad := hostileJSONUnsafe(out); bad && !strings.Contains(why, "U+000A") {
+			t.Errorf("%s: raw %s (JSON must escape it)", what, why)
+		}
+	}
+	bodyfile := func(t *testing.T, what, out string) { hostileCheckLines(t, what, out, 11) }
+	tln := func(t *testing.T, what, out string) { hostileCheckLines(t, what, out, 5) }
+	calls := []call{
+		{[]string{"scan", "-q", "--roaming", roaming, host}, text},
+		{[]string{"scan", "-q", "--format", "jsonl", "--roaming", roaming, host}, hostileCheckJSONL},
+		{[]string{"scan", "-q", "--format", "csv", "--roaming", roaming, host}, hostileCheckCSV},
+		{[]string{"events", host}, hostileCheckJSONL},
+		{[]string{"events", "--format", "csv", "--category", "registry_set", host}, hostileCheckCSV},
+		{[]string{"events", "--format", "text", host}, text},
+		{[]string{"env", host}, text},
+		{[]string{"env", "--format", "json", host}, jsonDoc},
+		{[]string{"dump", ntuser}, hostileCheckJSONL},
+		{[]string{"dump", "--format", "csv", ntuser}, hostileCheckCSV},
+		{[]string{"dump", "--format", "text", ntuser}, text},
+		{[]string{"info", ntuser}, text},
+		{[]string{"info", "--format", "json", ntuser}, jsonDoc},
+		{[]string{"acl", ntuser, "Environment"}, text},
+		{[]string{"acl", "--format", "json", ntuser, "Environment"}, jsonDoc},
+		{[]string{"diff", ntuser, serverCopy}, text},
+		{[]string{"diff", "--format", "jsonl", ntuser, serverCopy}, hostileCheckJSONL},
+	}
+	if _, ok := commands["timeline"]; ok {
+		calls = append(calls,
+			call{[]string{"timeline", "--roaming", roaming, host}, hostileCheckCSV},
+			call{[]string{"timeline", "--format", "jsonl", "--roaming", roaming, host}, hostileCheckJSONL},
+			call{[]string{"timeline", "--format", "bodyfile", "--roaming", roaming, host}, bodyfile},
+			call{[]string{"timeline", "--format", "tln", "--roaming", roaming, host}, tln},
+		)
+	}
+	if _, ok := commands["history"]; ok {
+		calls = append(calls,
+			call{[]string{"history", ntuser}, text},
+			call{[]string{"history", "--format", "jsonl", ntuser}, hostileCheckJSONL},
+			call{[]string{"history", "--format", "csv", ntuser}, hostileCheckCSV},
+		)
+	}
+	if _, ok := commands["report"]; !ok {
+		t.Log("no report command in this build: HTML and Markdown reports not checked")
+	}
+	for _, c := range calls {
+		what := strings.Join(c.args[:1], " ") + " " + strings.Join(c.args[1:len(c.args)-1], " ")
+		r := hostileCall(c.args...)
+		if r.panicked != nil {
+			t.Errorf("%s: panic: %v\n%s", what, r.panicked, r.stack)
+			continue
+		}
+		if r.code != exitOK && r.code != exitFindings && r.code != exitPartial {
+			t.Errorf("%s: exit %d: %s", what, r.code, r.stderr)
+			continue
+		}
+		if why, bad := hostileTerminalUnsafe(r.stderr); bad {
+			t.Errorf("%s: stderr: %s", what, why)
+		}
+		c.check(t, what, r.stdout)
+	}
+
+	// The hostile names reach the outputs at all (else the checks above
+	// prove nothing), and where text was not valid UTF-16 the exact bytes
+	// are kept beside it.
+	r := hostileCall("dump", ntuser)
+	for _, want := range []string{`"name_raw"`, `"data_raw"`, "rlo", `\u001b`, "HYPERLINK"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("dump jsonl lacks %s: the hostile names did not reach the output", want)
+		}
+	}
+	r = hostileCall("scan", "-q", "--format", "jsonl", host)
+	if !strings.Contains(r.stdout, "HYPERLINK") || !strings.Contains(r.stdout, `\u001b`) {
+		t.Errorf("scan findings do not quote the hostile values: nothing was checked")
+	}
+
+	for _, ext := range []string{".ps1", ".reg"} {
+		script := filepath.Join(outDir, "remediate"+ext)
+		r := hostileCall("scan", "-q", "--remediate", script, "--roaming", roaming, host)
+		if r.code != exitOK && r.code != exitPartial {
+			t.Errorf("scan --remediate %s: exit %d: %s", ext, r.code, r.stderr)
+			continue
+		}
+		b, err := os.ReadFile(script)
+		if err != nil {
+			t.Errorf("scan --remediate %s: %v", ext, err)
+			continue
+		}
+		if ext == ".ps1" {
+			hostileCheckPowerShell(t, string(b))
+			if !strings.Contains(string(b), "HYPERLINK") && !strings.Contains(string(b), "calc") {
+				t.Errorf("remediation script does not mention the hostile values: nothing was checked")
+			}
+		} else {
+			hostileCheckReg(t, string(b))
+		}
+	}
+}
+
+// The checkers above must be able to fail: they catch the injections they
+// are meant to catch.
+func TestHostileCheckers_CatchInjection(t *testing.T) {
+	for _, tc := range []struct {
+		line   string
+		inCode bool
+		ok     bool
+	}{
+		{`Set-ItemProperty -Name 'a''b' -Value ('x' + [char]0x000A + 'calc')`, false, true},
+		{`Set-ItemProperty -Name 'x'; calc; 'y'`, true, true},
+		{"Set-ItemProperty -Name 'x\u2019; calc; \u2018y'", true, true},
+		{`Remove-ItemProperty -Name 'calc`, false, false},
+		{`# value: $(calc)`, false, true},
+	} {
+		code, _, ok := hostilePowerShellCode(tc.line)
+		if strings.Contains(code, "calc") != tc.inCode || ok != tc.ok {
+			t.Errorf("%q: code %q ok %v; want calc in code %v, ok %v", tc.line, code, ok, tc.inCode, tc.ok)
+		}
+	}
+	if !hostileRegLine.MatchString(`"Path"="C:\\x"`) || hostileRegLine.MatchString("\"Path\"=\"C:\\x\"\n[HKEY_X]") || hostileRegLine.MatchString(`"a"="b" calc`) {
+		t.Error(".reg grammar accepts a broken line or refuses a good one")
+	}
+	if _, bad := hostileTerminalUnsafe("ok \u202e"); !bad {
+		t.Error("terminal check misses U+202E")
+	}
+	if _, bad := hostileTerminalUnsafe("ok \x1b[31m"); !bad {
+		t.Error("terminal check misses ESC")
+	}
+}
+
+// Names that hide themselves — an embedded NUL (regedit and most tools show
+// only the part before it), a right-to-left override (the name reads
+// differently from what it is) — are an evasion technique in their own
+// right (the "hidden Run value" trick). A key with such a name must give a
+// finding even when its values are harmless.
+func TestHostileRegression_HiddenRegistryNamesAreFlagged(t *testing.T) {
+	root, _ := hostileCollection(t)
+	r := hostileCall("scan", "-q", "--format", "jsonl", filepath.Join(root, "WS-DEV-07"))
+	if r.code != exitOK && r.code != exitPartial {
+		t.Fatalf("scan exits %d: %s", r.code, r.stderr)
+	}
+	hidden := map[string]bool{`Hostile\Run` + "\x00" + `hidden`: false, `Hostile\rlo` + "\u202e" + `gnp.exe`: false}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var f struct{ Key string }
+		if json.Unmarshal([]byte(line), &f) != nil {
+			continue
+		}
+		for k := range hidden {
+			if strings.HasSuffix(f.Key, k) {
+				hidden[k] = true
+			}
+		}
+	}
+	for k, found := range hidden {
+		if !found {
+			t.Errorf("no finding for the key named %q (a hidden name with a harmless value)", k)
 		}
 	}
 }
