@@ -29,13 +29,13 @@ const (
 
 // Buffer flags (BufferHeader.BufferFlag).
 const (
-	BufferFlagFlushMarker    = 0x01
-	BufferFlagEventsLost     = 0x02
-	BufferFlagBufferLost     = 0x04
-	BufferFlagRTBackupCorrup = 0x08
-	BufferFlagRTBackup       = 0x10
-	BufferFlagProcIndex      = 0x20
-	BufferFlagCompressed     = 0x40
+	BufferFlagFlushMarker     = 0x01
+	BufferFlagEventsLost      = 0x02
+	BufferFlagBufferLost      = 0x04
+	BufferFlagRTBackupCorrupt = 0x08
+	BufferFlagRTBackup        = 0x10
+	BufferFlagProcIndex       = 0x20
+	BufferFlagCompressed      = 0x40
 )
 
 // Clock types (LogfileHeader.ReservedFlags).
