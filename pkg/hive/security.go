@@ -30,6 +30,12 @@ func (k *Key) Security() (*Security, error) {
 	if ok {
 		return s, nil
 	}
+	if off == noCell {
+		// Not damage: the key simply has no descriptor (hives written by
+		// some tools), but Windows always sets one.
+		h.anomaly(k.off, AnomalyBadSecurity, k.path, false, "key has no security cell")
+		return nil, h.formatError(k.off, k.path, "key has no security cell")
+	}
 	p, _, err := h.cell(off)
 	if err != nil {
 		h.anomaly(off, AnomalyBadSecurity, k.path, true, "security cell: %v", err)
