@@ -200,3 +200,36 @@ func TestOpen_EnvironmentUnchangedByRecovery(t *testing.T) {
 		})
 	}
 }
+
+// EXPECTED §2: SYSTEM_B recovers with 24 log entries; the observer sees each
+// one, with a readable view of the hive at that point.
+func TestOpen_ObserverSeesEveryEntry(t *testing.T) {
+	p := testcorpus.Path(t, "hives", "regipy", "SYSTEM_B")
+	var steps []ReplayStep
+	h, err := Open(p, WithReplayObserver(func(s ReplayStep, v *Hive) error {
+		steps = append(steps, s)
+		k, err := v.OpenKey(`ControlSet001\Control\Session Manager\Environment`)
+		if err != nil {
+			return err
+		}
+		val, err := k.Value("Path")
+		if err != nil {
+			return err
+		}
+		if d, _ := val.Decode(); !strings.HasPrefix(d.Text, `%SystemRoot%\system32`) {
+			t.Errorf("step %+v: Path %q", s, d.Text)
+		}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.Recovered() || len(steps) != 24 {
+		t.Errorf("recovered %v after %d observed entries, want 24", h.Recovered(), len(steps))
+	}
+	for i := 1; i < len(steps); i++ {
+		if steps[i].Sequence != steps[i-1].Sequence+1 {
+			t.Errorf("entry %d has sequence %d after %d", i, steps[i].Sequence, steps[i-1].Sequence)
+		}
+	}
+}
