@@ -292,10 +292,12 @@ func TestValueListSlack_NamesAValueRemovedFromTheEnd(t *testing.T) {
 	}
 }
 
-// BenchmarkCarveValues scans the free space of a large real hive (the
-// corpus SYSTEM_B, about 20 MB after log recovery).
+// BenchmarkCarveValues scans the free space of a large real hive: the
+// corpus SYSTEM_B as on disk (12 MB; 413 free cells holding 4487 value
+// cells, counted independently by walking its bins). After its logs are
+// replayed the hive is rewritten and little free space is left.
 func BenchmarkCarveValues(b *testing.B) {
-	h, err := Open(testcorpus.Path(b, "hives", "regipy", "SYSTEM_B"))
+	h, err := Open(testcorpus.Path(b, "hives", "regipy", "SYSTEM_B"), WithoutLogs())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -309,4 +311,35 @@ func BenchmarkCarveValues(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n), "values")
+}
+
+// TestCarveValues_CorpusHivesAsOnDisk checks the carver against counts made
+// by a separate walk of the raw files (every "vk" signature 4 bytes after an
+// 8-byte boundary inside a free cell of a well-formed bin).
+func TestCarveValues_CorpusHivesAsOnDisk(t *testing.T) {
+	for _, tc := range []struct {
+		file  string
+		count int
+	}{
+		{"regipy/NTUSER.DAT", 29},
+		{"regipy/SYSTEM_B", 4487},
+		{"regipy/SYSTEM", 0},
+		{"velocidex/velocidex_NTUSER.DAT", 0},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			h, err := Open(testcorpus.Path(t, append([]string{"hives"}, strings.Split(tc.file, "/")...)...), WithoutLogs())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := carveAll(t, h)
+			if len(got) != tc.count {
+				t.Errorf("carved %d values, want %d", len(got), tc.count)
+			}
+			for _, c := range got {
+				if c.Complete && len(c.Data) != c.Size {
+					t.Errorf("%q at %#x: complete with %d of %d bytes", c.Name, c.Offset, len(c.Data), c.Size)
+				}
+			}
+		})
+	}
 }
