@@ -566,12 +566,16 @@ func (p *parser) templateInstance(start, end int) ([]Node, int, error) {
 			return nil, start, errAt(pos, "substitution value %d of %d bytes runs past the data", i, size)
 		}
 		raw := p.data[pos : pos+size]
-		if typ == BinXMLType {
+		switch {
+		case typ == BinXMLType:
 			vals[i] = Value{Type: BinXMLType, raw: raw, off: int32(pos)}
-		} else {
+		case size == 0 && typ&ArrayFlag == 0 && typ != StringType && typ != AnsiStringType:
+			// An empty value of a fixed-size type: nothing was logged.
+		default:
 			v, err := newValue(typ, raw)
 			if err != nil {
-				return nil, start, errAt(pos, "substitution value %d: %v", i, err)
+				// Keep the bytes, shown as hex, rather than lose the record.
+				v = Value{Type: BinaryType, raw: raw}
 			}
 			vals[i] = v
 		}

@@ -482,3 +482,32 @@ func TestReader_NestedElementWithoutDependencyIdentifier(t *testing.T) {
 		t.Errorf("XML:\n%s", got)
 	}
 }
+
+func TestReader_MisSizedValueIsKeptAsHex(t *testing.T) {
+	w := &binxmlBuilder{base: 512 + 24}
+	w.raw(0x0f, 0x01, 0x01, 0x00, 0x0c, 0x01)
+	w.u32(1)
+	w.u32(uint32(w.pos() + 4))
+	w.u32(0)
+	w.raw(make([]byte, 16)...)
+	sizeAt := len(w.b)
+	w.u32(0)
+	start := len(w.b)
+	w.raw(0x0f, 0x01, 0x01, 0x00, 0x01, 0xff, 0xff)
+	w.u32(0)
+	w.inlineName("Data")
+	w.raw(0x02, 0x0e, 0x00, 0x00, 0x08, 0x0e, 0x01, 0x00, 0x08, 0x04, 0x00)
+	binary.LittleEndian.PutUint32(w.b[sizeAt:], uint32(len(w.b)-start))
+	w.u32(2)
+	w.raw(3, 0, 0x08, 0) // a UInt32 of 3 bytes
+	w.raw(0, 0, 0x08, 0) // a UInt32 of no bytes
+	w.raw(0xaa, 0xbb, 0xcc)
+	w.raw(0x00)
+	recs, errs := readBytes(t, chunkWithEvent(w.b))
+	if len(errs) != 0 || len(recs) != 1 {
+		t.Fatalf("anomalies %v", errs)
+	}
+	if got := recs[0].XML(); !strings.Contains(got, "<Data>AABBCC</Data>") {
+		t.Errorf("XML:\n%s", got)
+	}
+}
