@@ -47,6 +47,30 @@ func FuzzOpenWalk(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(small)
+	// Hostile variants of the small hive: an ri list pointing at itself, a
+	// subkey list pointing back at the root, huge counts and lengths.
+	if h, err := Load("seed", small); err == nil {
+		root, _ := h.Root()
+		list := le32(root.nk[nkSubkeyList:])
+		a, _ := h.OpenKey("a")
+		for _, patch := range []func(b []byte){
+			func(b []byte) {
+				b[binsStart+int64(list)+4], b[binsStart+int64(list)+5] = 'r', 'i'
+				binary.LittleEndian.PutUint16(b[binsStart+int64(list)+6:], 1)
+				binary.LittleEndian.PutUint32(b[binsStart+int64(list)+8:], list)
+			},
+			func(b []byte) {
+				binary.LittleEndian.PutUint32(b[binsStart+a.Offset()+4+nkSubkeyCount:], 2)
+				binary.LittleEndian.PutUint32(b[binsStart+a.Offset()+4+nkSubkeyList:], list)
+			},
+			func(b []byte) { binary.LittleEndian.PutUint32(b[binsStart+a.Offset()+4+nkValueCount:], 0xFFFFFFFF) },
+			func(b []byte) { binary.LittleEndian.PutUint16(b[binsStart+a.Offset()+4+nkNameLength:], 0xFFFF) },
+		} {
+			b := append([]byte(nil), small...)
+			patch(b)
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Half the inputs take Open's path, where names share the image.
 		o := collect([]Option{WithoutLogs()})
