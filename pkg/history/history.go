@@ -41,6 +41,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -284,7 +285,7 @@ func fileStates(ctx context.Context, f File, opts Options) (states, carved []Sta
 	carve := !opts.NoCarve && isEnvironmentKey(first.Key)
 	var seen carveSeen
 	if carve {
-		carved = append(carved, carveStates(ctx, disk, first, f.Path, opts, &seen)...)
+		carved = append(carved, carveStates(ctx, disk, first, f.Path, opts, &seen, &problems)...)
 	}
 	if !f.NoLogs && disk.Dirty() {
 		hopts := slices.Clip(opts.HiveOptions)
@@ -314,7 +315,7 @@ func fileStates(ctx context.Context, f File, opts Options) (states, carved []Sta
 			problems = append(problems, fmt.Sprintf("%s: hive is dirty and no usable transaction log was found: its newest writes may be missing", f.Path))
 		case carve:
 			last := states[len(states)-1]
-			carved = append(carved, carveStates(ctx, rec, last, f.Path, opts, &seen)...)
+			carved = append(carved, carveStates(ctx, rec, last, f.Path, opts, &seen, &problems)...)
 		}
 	}
 	if len(problems) > 0 {
@@ -387,9 +388,12 @@ func (c *carveSeen) add(kind, name string, t hive.ValueType, raw []byte) bool {
 	return true
 }
 
+// errCarveEnough stops carving at Options.MaxCarved values.
+var errCarveEnough = errors.New("enough carved values")
+
 // carveStates lists the free value cells named like a value of the key (in
 // any state read so far) and the slack of the key's live values in h.
-func carveStates(ctx context.Context, h *hive.Hive, st State, file string, opts Options, seen *carveSeen) []State {
+func carveStates(ctx context.Context, h *hive.Hive, st State, file string, opts Options, seen *carveSeen, problems *[]string) []State {
 	names := map[string]bool{}
 	for _, v := range st.Values {
 		names[strings.ToLower(v.Name)] = true
@@ -418,13 +422,20 @@ func carveStates(ctx context.Context, h *hive.Hive, st State, file string, opts 
 			out = append(out, carvedState(c, fmt.Sprintf("value list @%#x", c.Offset), SourceValueList, file, st.Key, note))
 		}
 	}
-	_ = h.CarveValues(ctx, hive.CarveOptions{MaxValues: max}, func(c hive.CarvedValue) error {
+	matched := 0
+	err := h.CarveValues(ctx, hive.CarveOptions{MaxValues: math.MaxInt32}, func(c hive.CarvedValue) error {
 		if !names[strings.ToLower(c.Name)] || !seen.add(SourceFreeCell, c.Name, c.Type, c.Data) {
 			return nil
 		}
 		out = append(out, carvedState(c, fmt.Sprintf("free cell @%#x", c.Offset), SourceFreeCell, file, st.Key, c.Problem))
+		if matched++; matched >= max {
+			return errCarveEnough
+		}
 		return nil
 	})
+	if errors.Is(err, errCarveEnough) {
+		*problems = append(*problems, fmt.Sprintf("%s: carving stopped after %d values named like the key's (Options.MaxCarved); more free cells were not read", file, max))
+	}
 	if k, err := h.OpenKey(st.Key); err == nil {
 		vals, _ := k.Values()
 		for _, v := range vals {

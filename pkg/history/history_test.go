@@ -261,3 +261,29 @@ func TestStates_ValueRemovedFromTheListIsListedOnce(t *testing.T) {
 		t.Errorf("source %q, want %q", carved[0].Source, want)
 	}
 }
+
+func TestStates_CarvingLimitIsAProblem(t *testing.T) {
+	root := userHive(t1, ht.SZ("Path", `C:\new`), ht.SZ("GOPATH", `D:\go`))
+	root.Path("Environment").DeletedValues = []ht.Value{ht.SZ("Path", "old1"), ht.SZ("GOPATH", "old2")}
+	data, err := ht.Build(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "NTUSER.DAT")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := States(context.Background(), Group{Files: []File{{Path: file}}}, Options{MaxCarved: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range h.States {
+		if s.Kind == SourceFreeCell {
+			n++
+		}
+	}
+	if n != 1 || len(h.Problems) != 1 || !strings.Contains(h.Problems[0], "MaxCarved") {
+		t.Errorf("%d carved states, problems %v; want 1 and a problem naming the limit", n, h.Problems)
+	}
+}

@@ -2,6 +2,7 @@ package hive
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -64,6 +65,10 @@ type CarveOptions struct {
 
 // DefaultMaxCarvedValues is CarveOptions.MaxValues' default.
 const DefaultMaxCarvedValues = 100000
+
+// ErrCarveLimit is returned by CarveValues when it stopped at
+// CarveOptions.MaxValues: the rest of the free space was not scanned.
+var ErrCarveLimit = errors.New("carving stopped at CarveOptions.MaxValues")
 
 // freeRange is a top-level free cell, as file offsets [start, end).
 type freeRange struct{ start, end int }
@@ -132,8 +137,8 @@ func inFree(rs []freeRange, start, end int) bool {
 // hive and holds the declared length; big data (db lists) is not followed.
 // The scan reads the image only (after any log recovery: the free cells of
 // the recovered state), looks at each 8-byte position of free space once,
-// checks ctx as it goes, and stops after CarveOptions.MaxValues values.
-// fn's error stops the scan and is returned.
+// checks ctx as it goes, and stops after CarveOptions.MaxValues values with
+// ErrCarveLimit. fn's error stops the scan and is returned.
 func (h *Hive) CarveValues(ctx context.Context, opts CarveOptions, fn func(CarvedValue) error) error {
 	max := opts.MaxValues
 	if max <= 0 {
@@ -165,7 +170,7 @@ func (h *Hive) CarveValues(ctx context.Context, opts CarveOptions, fn func(Carve
 				return err
 			}
 			if found++; found >= max {
-				return nil
+				return ErrCarveLimit
 			}
 		}
 	}

@@ -184,8 +184,8 @@ func TestCarveValues_StopsAtLimitAndOnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	if err := h.CarveValues(context.Background(), CarveOptions{MaxValues: 2}, func(CarvedValue) error { n++; return nil }); err != nil || n != 2 {
-		t.Errorf("MaxValues 2: got %d values, err %v", n, err)
+	if err := h.CarveValues(context.Background(), CarveOptions{MaxValues: 2}, func(CarvedValue) error { n++; return nil }); !errors.Is(err, ErrCarveLimit) || n != 2 {
+		t.Errorf("MaxValues 2: got %d values, err %v; want 2 and ErrCarveLimit", n, err)
 	}
 	stop := errors.New("stop")
 	if err := h.CarveValues(context.Background(), CarveOptions{}, func(CarvedValue) error { return stop }); !errors.Is(err, stop) {
