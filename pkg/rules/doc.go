@@ -12,6 +12,10 @@
 // wide, cidr, exists, gt/gte/lt/lte, fieldref, cased) are listed in
 // Modifiers. docs/rules.md is the rule writer's guide.
 //
+// A file holds one rule, or an old-style Sigma rule collection (several
+// YAML documents with action: global, repeat and reset), read by ParseAll
+// and the directory loaders.
+//
 // Loading is strict: an unknown key, modifier, field or category, a
 // malformed condition or a reference to a missing selection is an *Error
 // with the file, line and column. LoadDir and LoadFS keep the good files

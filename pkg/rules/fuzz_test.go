@@ -21,6 +21,7 @@ func FuzzLoadRule(f *testing.F) {
 	f.Add([]byte(ruleText("registry_set", "sel:\n    Details|exists: true\n    ValueCount|gte: 1\ncondition: sel")))
 	f.Add([]byte("title: &a x\nid: *a\n"))
 	f.Add([]byte("action: global\n---\ntitle: x\n"))
+	f.Add([]byte("action: global\nlevel: low\nlogsource: {category: registry_set}\ndetection: {condition: s}\n---\ntitle: a\nid: " + testID + "\ndetection: {s: {Details: x}}\n---\naction: repeat\ndetection: {s: {Details: y}}\n---\naction: reset\n"))
 	f.Add([]byte("detection: {condition: 'a and (b or not (c', a: x}"))
 	samples, _ := filepath.Glob(filepath.Join("testdata", "rules", "*", "*.yml"))
 	for _, p := range samples {
@@ -31,27 +32,35 @@ func FuzzLoadRule(f *testing.F) {
 	ev := setEvent("TargetObject", `HKU\S-1\Environment\Path`, "Details", "powershell -enc aHR0cDovLw==", "Data", []string{"a", "b"},
 		"LastWrite", time.Unix(0, 0), "ValueName", "Path", "Image", `C:\x.exe`)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := Parse("fuzz.yml", data)
+		rules, err := ParseAll("fuzz.yml", data)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.yml") {
 				t.Fatalf("error does not name the file: %v", err)
 			}
 			return
 		}
-		for _, c := range r.Categories() {
-			e := *ev
-			e.Category = c
-			r.Match(&e)
-		}
-		r.Explain(ev)
-		r.Remediation(ev)
-		r.RunTests()
-		rs := NewRuleSet(r)
-		for _, in := range rs.Needs() {
-			in.MayMatch(`HKLM\SOFTWARE\X`)
-			in.MayMatchUnder(`HKLM\SOFTWARE`)
+		for _, r := range rules {
+			fuzzExercise(r, ev)
 		}
 	})
+}
+
+// fuzzExercise runs everything a loaded rule offers on one event.
+func fuzzExercise(r *Rule, ev *event.Event) {
+	for _, c := range r.Categories() {
+		e := *ev
+		e.Category = c
+		r.Match(&e)
+	}
+	r.Explain(ev)
+	r.Remediation(ev)
+	r.RunTests()
+	rs := NewRuleSet(r)
+	for _, in := range rs.Needs() {
+		in.MayMatch(`HKLM\SOFTWARE\X`)
+		in.MayMatchUnder(`HKLM\SOFTWARE`)
+	}
+	rs.Match(ev)
 }
 
 // globOracle compiles tokens to an anchored regular expression: an

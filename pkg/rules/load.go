@@ -25,6 +25,7 @@ const (
 	maxYAMLNodes    = 200_000
 	maxRuleFiles    = 100_000
 	maxTitleLen     = 256
+	maxRulesPerFile = 1000
 )
 
 // loader holds the state of loading one file.
@@ -104,16 +105,32 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 // Parse loads one rule from YAML. name is used in error messages. The error,
 // when not nil, is a *FileError listing every problem found with its line
-// and column.
+// and column. A Sigma rule collection (several rules in one file) is an
+// error here: use ParseAll or the directory loaders.
 func Parse(name string, data []byte) (*Rule, error) {
+	rules, err := ParseAll(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if len(rules) != 1 {
+		return nil, &FileError{File: name, Errs: []*Error{{File: name, Msg: fmt.Sprintf("holds %d rules (a Sigma rule collection): load it with ParseAll or as part of a directory", len(rules))}}}
+	}
+	return rules[0], nil
+}
+
+// ParseAll loads every rule of a file: one rule, or a Sigma rule collection
+// (several YAML documents, with action: global, reset and repeat). The
+// error, when not nil, is a *FileError, and no rule of the file is
+// returned.
+func ParseAll(name string, data []byte) ([]*Rule, error) {
 	l := &loader{file: name}
-	r := l.parse(data)
+	rules := l.parseAll(data)
 	// Report in file order, whatever order the checks ran in.
 	sort.SliceStable(l.errs, func(i, j int) bool {
 		a, b := l.errs[i], l.errs[j]
 		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
 	})
-	if r != nil {
+	for _, r := range rules {
 		sort.SliceStable(r.Warnings, func(i, j int) bool {
 			a, b := r.Warnings[i], r.Warnings[j]
 			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
@@ -126,7 +143,7 @@ func Parse(name string, data []byte) (*Rule, error) {
 		}
 		return nil, &FileError{File: name, Errs: l.errs}
 	}
-	return r, nil
+	return rules, nil
 }
 
 // LoadFile loads one rule file.
@@ -170,11 +187,15 @@ func LoadDir(dir string) (*RuleSet, error) {
 		return nil, err
 	}
 	if !st.IsDir() {
-		r, err := LoadFile(dir)
+		data, err := readBounded(os.Open(dir))
+		if err != nil {
+			return NewRuleSet(), LoadErrors{{File: dir, Errs: []*Error{{File: dir, Msg: err.Error()}}}}
+		}
+		rules, err := ParseAll(dir, data)
 		if err != nil {
 			return NewRuleSet(), LoadErrors{err.(*FileError)}
 		}
-		return NewRuleSet(r), nil
+		return NewRuleSet(rules...), nil
 	}
 	return loadFS(os.DirFS(dir), ".", func(p string) string { return filepath.Join(dir, filepath.FromSlash(p)) })
 }
@@ -225,18 +246,32 @@ func loadFS(fsys fs.FS, root string, display func(string) string) (*RuleSet, err
 			errs = append(errs, &FileError{File: name, Errs: []*Error{{File: name, Msg: err.Error()}}})
 			continue
 		}
-		r, err := Parse(name, data)
+		rules, err := ParseAll(name, data)
 		if err != nil {
 			errs = append(errs, err.(*FileError))
 			continue
 		}
-		if prev, dup := seen[strings.ToLower(r.ID)]; dup {
-			errs = append(errs, &FileError{File: name, Errs: []*Error{{File: name, Line: r.idLine, Col: r.idCol,
-				Msg: fmt.Sprintf("rule id %s is already used by %s", r.ID, prev.File)}}})
+		var dups []*Error
+		here := map[string]bool{}
+		for _, r := range rules {
+			id := strings.ToLower(r.ID)
+			if prev, dup := seen[id]; dup {
+				dups = append(dups, &Error{File: name, Line: r.idLine, Col: r.idCol,
+					Msg: fmt.Sprintf("rule id %s is already used by %s", r.ID, prev.File)})
+			} else if here[id] {
+				dups = append(dups, &Error{File: name, Line: r.idLine, Col: r.idCol,
+					Msg: fmt.Sprintf("rule id %s is used twice in this file", r.ID)})
+			}
+			here[id] = true
+		}
+		if len(dups) > 0 {
+			errs = append(errs, &FileError{File: name, Errs: dups})
 			continue
 		}
-		seen[strings.ToLower(r.ID)] = r
-		good = append(good, r)
+		for _, r := range rules {
+			seen[strings.ToLower(r.ID)] = r
+			good = append(good, r)
+		}
 	}
 	rs := NewRuleSet(good...)
 	if len(errs) > 0 {
@@ -347,7 +382,9 @@ func (l *loader) checkTree(n *yaml.Node) bool {
 	return walk(n, 0)
 }
 
-func (l *loader) parse(data []byte) *Rule {
+// parseAll reads every rule of a file: one YAML document, or a Sigma rule
+// collection (several documents, with action: global, reset and repeat).
+func (l *loader) parseAll(data []byte) []*Rule {
 	if len(data) > maxRuleFileSize {
 		l.errorf(nil, "larger than %d bytes: not a rule file", maxRuleFileSize)
 		return nil
@@ -369,20 +406,126 @@ func (l *loader) parse(data []byte) *Rule {
 			l.errs = append(l.errs, e)
 			return nil
 		}
-		docs = append(docs, &n)
-		if len(docs) > 1 {
-			l.errorf(&n, "more than one YAML document: Sigma rule collections (action: global) are not supported; put each rule in its own file")
+		if len(n.Content) == 0 {
+			continue
+		}
+		if len(docs) >= maxRulesPerFile {
+			l.errorf(&n, "more than %d YAML documents in one file", maxRulesPerFile)
 			return nil
 		}
+		if !l.checkTree(n.Content[0]) {
+			return nil
+		}
+		docs = append(docs, n.Content[0])
 	}
-	if len(docs) == 0 || len(docs[0].Content) == 0 {
+	if len(docs) == 0 {
 		l.errorf(nil, "empty file: not a rule")
 		return nil
 	}
-	root := docs[0].Content[0]
-	if !l.checkTree(root) {
-		return nil
+	var rules []*Rule
+	for _, root := range l.expandCollection(docs) {
+		if r := l.parseRule(root); r != nil {
+			rules = append(rules, r)
+		}
 	}
+	return rules
+}
+
+// expandCollection applies Sigma collection actions: a document with
+// "action: global" is merged into every later document until one with
+// "action: reset"; "action: repeat" is merged into the rule before it.
+// Plain documents are rules of their own.
+func (l *loader) expandCollection(docs []*yaml.Node) []*yaml.Node {
+	var out []*yaml.Node
+	var global, prev *yaml.Node
+	for _, d := range docs {
+		action, rest := l.splitAction(d)
+		switch action {
+		case "":
+			out = append(out, mergeNodes(global, d))
+		case "global":
+			global = mergeNodes(global, rest)
+		case "reset":
+			global = nil
+			continue
+		case "repeat":
+			if prev == nil {
+				l.errorf(d, "action: repeat needs a rule before it")
+				continue
+			}
+			out = append(out, mergeNodes(prev, rest))
+		default:
+			l.errorf(d, "action %q: want global, reset or repeat", action)
+			continue
+		}
+		if action == "" || action == "repeat" {
+			prev = out[len(out)-1]
+		}
+	}
+	if global != nil && len(out) == 0 {
+		l.errorf(docs[0], "a Sigma collection with action: global but no rule after it")
+	}
+	return out
+}
+
+// splitAction returns a document's action and the document without it.
+func (l *loader) splitAction(d *yaml.Node) (string, *yaml.Node) {
+	if d.Kind != yaml.MappingNode {
+		return "", d
+	}
+	for i := 0; i+1 < len(d.Content); i += 2 {
+		if d.Content[i].Value == "action" {
+			rest := *d
+			rest.Content = append(append([]*yaml.Node(nil), d.Content[:i]...), d.Content[i+2:]...)
+			return d.Content[i+1].Value, &rest
+		}
+	}
+	return "", d
+}
+
+// mergeNodes merges mapping b over mapping a, recursively; anything else
+// in b replaces a. The nodes are shared, not copied: rules never change
+// them.
+func mergeNodes(a, b *yaml.Node) *yaml.Node {
+	if a == nil {
+		return b
+	}
+	if a.Kind != yaml.MappingNode || b.Kind != yaml.MappingNode {
+		return b
+	}
+	out := *b
+	out.Content = nil
+	inB := map[string]int{}
+	for i := 0; i+1 < len(b.Content); i += 2 {
+		inB[b.Content[i].Value] = i
+	}
+	for i := 0; i+1 < len(a.Content); i += 2 {
+		k := a.Content[i]
+		if j, ok := inB[k.Value]; ok {
+			out.Content = append(out.Content, b.Content[j], mergeNodes(a.Content[i+1], b.Content[j+1]))
+			continue
+		}
+		out.Content = append(out.Content, k, a.Content[i+1])
+	}
+	inA := map[string]bool{}
+	for i := 0; i+1 < len(a.Content); i += 2 {
+		inA[a.Content[i].Value] = true
+	}
+	for i := 0; i+1 < len(b.Content); i += 2 {
+		if !inA[b.Content[i].Value] {
+			out.Content = append(out.Content, b.Content[i], b.Content[i+1])
+		}
+	}
+	return &out
+}
+
+// parseRule reads one rule from its (merged) document.
+func (l *loader) parseRule(root *yaml.Node) *Rule {
+	// Each rule of a collection reports its own problems; the counters
+	// that bound one rule start again.
+	l.patterns = 0
+	nerr := len(l.errs)
+	l.warns = nil
 	keys, vals, _ := l.mapping(root, "a rule")
 	if keys == nil && root.Kind != yaml.MappingNode {
 		return nil
@@ -391,8 +534,12 @@ func (l *loader) parse(data []byte) *Rule {
 	byKey := map[string]*yaml.Node{}
 	keyNode := map[string]*yaml.Node{}
 	for i, k := range keys {
-		if k.Value == "action" {
-			l.errorf(k, "\"action\" marks a Sigma rule collection, which is not supported: put each rule in its own file")
+		switch k.Value {
+		case "correlation":
+			l.errorf(k, "Sigma correlation rules are not supported: envhunt matches single events")
+			continue
+		case "filter":
+			l.errorf(k, "Sigma meta-filters (filter:) are not supported: add the exclusion to the rule's detection")
 			continue
 		}
 		if !topKeys[k.Value] {
@@ -497,7 +644,7 @@ func (l *loader) parse(data []byte) *Rule {
 	if n := byKey["envhunt"]; n != nil && logsourceOK {
 		l.envhunt(n, r)
 	}
-	if len(l.errs) > 0 {
+	if len(l.errs) > nerr {
 		return nil
 	}
 	r.Warnings = l.warns

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/envhunt/envhunt/pkg/event"
 )
 
 func TestLoad_ErrorsNameFileLineAndColumn(t *testing.T) {
@@ -52,8 +54,12 @@ func TestLoad_ErrorsNameFileLineAndColumn(t *testing.T) {
 		{"bad date", base + "date: 01/02/2024\n", "date \"01/02/2024\": want YYYY-MM-DD"},
 		{"bad tag", base + "tags:\n    - 'ATT&CK T1112'\n", "tag \"ATT&CK T1112\""},
 		{"bad related type", base + "related:\n    - id: " + testID + "\n      type: cousin\n", "related type \"cousin\""},
-		{"collection", "action: global\ntitle: x\n---\ntitle: y\n", "more than one YAML document"},
-		{"action key", base + "action: global\n", "\"action\" marks a Sigma rule collection"},
+		{"collection with incomplete rules", "action: global\ntitle: x\n---\ntitle: y\n", "missing required key \"id\""},
+		{"global without rules", base + "action: global\n", "action: global but no rule after it"},
+		{"unknown action", "action: merge\n" + base, "action \"merge\": want global, reset or repeat"},
+		{"repeat first", "action: repeat\n" + base, "action: repeat needs a rule before it"},
+		{"correlation", "title: c\ncorrelation:\n    type: event_count\n", "correlation rules are not supported"},
+		{"two rules for Parse", base + "---\n" + strings.Replace(base, testID, "22222222-2222-3333-4444-555555555555", 1), "holds 2 rules"},
 		{"yaml syntax", "title: [unclosed\n", "YAML:"},
 		{"alias", "title: &t x\nid: *t\n", "YAML aliases"},
 		{"not a mapping", "- just\n- a list\n", "a rule must be a mapping"},
@@ -197,5 +203,86 @@ func TestParse_ReportsProblemsInFileOrder(t *testing.T) {
 	}
 	if len(fe.Errs) < 6 {
 		t.Errorf("only %d problems reported:\n%v", len(fe.Errs), err)
+	}
+}
+
+// A Sigma rule collection: the global document is merged into each rule,
+// repeat builds on the rule before it, reset forgets the global part.
+func TestParseAll_SigmaCollections(t *testing.T) {
+	text := `action: global
+title: Environment value set
+status: test
+level: medium
+logsource:
+    product: windows
+    category: registry_set
+detection:
+    selection_key:
+        TargetObject|contains: '\Environment\'
+    condition: selection_key and selection_value
+---
+id: 11111111-0000-0000-0000-000000000001
+detection:
+    selection_value:
+        TargetObject|endswith: '\GOFLAGS'
+---
+action: repeat
+id: 11111111-0000-0000-0000-000000000002
+title: Environment value set (GOPROXY)
+detection:
+    selection_value:
+        TargetObject|endswith: '\GOPROXY'
+---
+action: reset
+---
+title: Standalone
+id: 11111111-0000-0000-0000-000000000003
+level: low
+logsource: {category: registry_set}
+detection:
+    sel:
+        Details: x
+    condition: sel
+`
+	rules, err := ParseAll("collection.yml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) != 3 {
+		t.Fatalf("%d rules, want 3", len(rules))
+	}
+	goflags, goproxy, standalone := rules[0], rules[1], rules[2]
+	if goflags.Title != "Environment value set" || goflags.Level != Medium || goproxy.Title != "Environment value set (GOPROXY)" {
+		t.Errorf("titles/levels: %q %v %q", goflags.Title, goflags.Level, goproxy.Title)
+	}
+	ev := func(to string) *event.Event { return setEvent("TargetObject", to, "Details", "x") }
+	for _, c := range []struct {
+		r    *Rule
+		to   string
+		want bool
+	}{
+		{goflags, `HKU\S\Environment\GOFLAGS`, true},
+		{goflags, `HKU\S\Environment\GOPROXY`, false},
+		{goflags, `HKU\S\Software\GOFLAGS`, false}, // the global selection_key still applies
+		{goproxy, `HKU\S\Environment\GOPROXY`, true},
+		{goproxy, `HKU\S\Environment\GOFLAGS`, false},
+		{standalone, `HKU\S\Software\x`, true}, // reset: no global condition
+	} {
+		if got := c.r.Match(ev(c.to)) != nil; got != c.want {
+			t.Errorf("%s on %s: %v, want %v", c.r.Title, c.to, got, c.want)
+		}
+	}
+	if standalone.Level != Low || standalone.Status != "" {
+		t.Errorf("reset did not forget the global part: level %v status %q", standalone.Level, standalone.Status)
+	}
+	// A directory loads every rule of the collection.
+	rs, err := LoadFS(fstest.MapFS{"c.yml": {Data: []byte(text)}}, ".")
+	if err != nil || rs.Len() != 3 {
+		t.Errorf("LoadFS: %d rules, %v", rs.Len(), err)
+	}
+	// Two rules of one file with one id are an error.
+	dup := strings.Replace(text, "11111111-0000-0000-0000-000000000002", "11111111-0000-0000-0000-000000000001", 1)
+	if _, err := LoadFS(fstest.MapFS{"c.yml": {Data: []byte(dup)}}, "."); err == nil || !strings.Contains(err.Error(), "used twice in this file") {
+		t.Errorf("duplicate id in a collection: %v", err)
 	}
 }
