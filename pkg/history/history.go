@@ -31,8 +31,9 @@
 // # Security
 //
 // Hives are read with pkg/hive, whose bounds apply (sizes, counts, depth).
-// Carving is bounded by Options.MaxCarved values per file and looks at each
-// 8-byte position of free space once; slack is read only from the key's own
+// Carving keeps at most Options.MaxCarved values named like the key's per
+// hive image (a limit that bites is listed in History.Problems) and looks at
+// each 8-byte position of free space once; slack is read only from the key's own
 // values. Nothing under the evidence paths is written.
 package history
 
@@ -84,7 +85,7 @@ const (
 	MachineEnvironment = `CurrentControlSet\Control\Session Manager\Environment`
 )
 
-// DefaultMaxCarved bounds the carved values read from one hive file.
+// DefaultMaxCarved bounds the carved values kept from one hive image.
 const DefaultMaxCarved = 10000
 
 // File is one hive file of a group.
@@ -120,8 +121,10 @@ type Options struct {
 	Value string
 	// NoCarve leaves out free cells and slack.
 	NoCarve bool
-	// MaxCarved bounds the carved values read per file (default
-	// DefaultMaxCarved).
+	// MaxCarved bounds the free-cell values kept per hive image (the file
+	// as on disk, and after its logs), counting only values named like the
+	// key's (default DefaultMaxCarved). When it bites, History.Problems
+	// says so.
 	MaxCarved int
 	// HiveOptions are passed to every hive.Open (limits).
 	HiveOptions []hive.Option
