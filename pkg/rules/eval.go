@@ -387,7 +387,7 @@ func (r *Rule) Reads(c event.Category) bool {
 // Match matches one event against the rule and returns the match, or nil.
 // Events of a category the rule does not read never match.
 func (r *Rule) Match(ev *event.Event) *Match {
-	if ev == nil || r.det == nil || !r.Reads(ev.Category) {
+	if ev == nil || ev.Fields == nil || r.det == nil || !r.Reads(ev.Category) {
 		return nil
 	}
 	c := &evalCtx{ev: ev}

@@ -373,3 +373,13 @@ func TestMatch_NumbersCompareAsWritten(t *testing.T) {
 		t.Errorf("test event Details = %#v, want the text 00000429", v)
 	}
 }
+
+func TestMatch_EventsWithoutFieldsDoNotPanic(t *testing.T) {
+	r := mustParse(t, ruleText("registry_set", "sel:\n    Image: null\ncondition: sel"))
+	for _, ev := range []*event.Event{nil, {Category: event.RegistrySet}} {
+		if r.Match(ev) != nil || len(NewRuleSet(r).Match(ev)) != 0 {
+			t.Errorf("%v matched", ev)
+		}
+		_ = r.Explain(ev)
+	}
+}

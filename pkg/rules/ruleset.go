@@ -240,7 +240,7 @@ func (s *RuleSet) Lookup(id string) (*Rule, bool) {
 
 // Match returns the matches of every rule for one event, in rule order.
 func (s *RuleSet) Match(ev *event.Event) []*Match {
-	if ev == nil {
+	if ev == nil || ev.Fields == nil {
 		return nil
 	}
 	rules := s.byCat[ev.Category]

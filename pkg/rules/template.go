@@ -72,7 +72,7 @@ func (t template) render(ev *event.Event) string {
 			continue
 		}
 		v := ""
-		if ev != nil {
+		if ev != nil && ev.Fields != nil {
 			if x, ok := ev.Get(s.field); ok {
 				if list, isList := x.([]string); isList {
 					v = strings.Join(list, "; ") // one line, even for REG_MULTI_SZ
