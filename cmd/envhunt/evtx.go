@@ -172,8 +172,7 @@ func evtxOne(ctx context.Context, path string, want func(*evtx.Record) bool, rw 
 		}
 	}
 	if summary {
-		// Chunks holding records, plus signed chunks without any.
-		s.Chunks = evtxSignedChunks(f)
+		s.Chunks = f.SignedChunks()
 		s.First, s.Last = wintime.Format(first), wintime.Format(last)
 		b, err := json.Marshal(s)
 		if err != nil {
@@ -184,22 +183,6 @@ func evtxOne(ctx context.Context, path string, want func(*evtx.Record) bool, rw 
 		}
 	}
 	return anomalies, nil
-}
-
-// evtxSignedChunks counts the chunk slots that hold a chunk signature.
-func evtxSignedChunks(f *evtx.File) int {
-	n := 0
-	for i := 0; i < f.ChunkSlots(); i++ {
-		if _, err := f.ReadChunk(i); err == nil {
-			n++
-		} else {
-			var fe *evtx.FormatError
-			if errors.As(err, &fe) && strings.Contains(fe.Msg, "truncated") {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 // evtxRecordWriter writes records in one output format.

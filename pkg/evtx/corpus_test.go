@@ -144,13 +144,7 @@ func readAll(t *testing.T, path string) ([]*Record, []error, int) {
 		}
 		recs = append(recs, r)
 	}
-	chunks := 0
-	for i := 0; i < f.ChunkSlots(); i++ {
-		if _, err := f.ReadChunk(i); err == nil {
-			chunks++
-		}
-	}
-	return recs, errs, chunks
+	return recs, errs, f.SignedChunks()
 }
 
 // hexNumber normalises a rendered hexadecimal number (the oracles pad with

@@ -270,6 +270,20 @@ func (f *File) ChunkSlots() int {
 	return int((f.size - FileHeaderSize + ChunkSize - 1) / ChunkSize)
 }
 
+// SignedChunks counts the chunk slots that start with the chunk signature
+// (a truncated last chunk included). It reads 8 bytes per slot.
+func (f *File) SignedChunks() int {
+	n := 0
+	var sig [8]byte
+	for i := 0; i < f.ChunkSlots(); i++ {
+		off := int64(FileHeaderSize) + int64(i)*ChunkSize
+		if m, _ := f.r.ReadAt(sig[:], off); m == len(sig) && string(sig[:]) == string(chunkSignature) {
+			n++
+		}
+	}
+	return n
+}
+
 // Chunk is one chunk read into memory: its header, and the parsed names and
 // templates its records share.
 type Chunk struct {
