@@ -63,3 +63,32 @@ func TestGuide_ExampleRuleLoadsAndPasses(t *testing.T) {
 		t.Error(r.Warnings)
 	}
 }
+
+// Every detection snippet of the guide loads as a registry_set rule.
+func TestGuide_DetectionSnippetsLoad(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "rules.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(raw), "```yaml\n")[1:]
+	n := 0
+	for _, b := range blocks {
+		b, _, _ = strings.Cut(b, "```")
+		if !strings.HasPrefix(b, "detection:\n") {
+			continue
+		}
+		n++
+		text := "title: snippet\nid: " + testID + "\nlevel: low\nlogsource: {product: windows, category: registry_set}\n" + b
+		r, err := Parse("docs/rules.md snippet", []byte(text))
+		if err != nil {
+			t.Errorf("%v\n%s", err, b)
+			continue
+		}
+		for _, w := range r.Warnings {
+			t.Error(w)
+		}
+	}
+	if n == 0 {
+		t.Error("no detection snippet found")
+	}
+}
