@@ -28,12 +28,16 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	of.add(fs, "", "html", "md")
 	roaming := fs.StringArray("roaming", nil, "folder holding server-side copies of roaming profiles (repeatable)")
 	noHistory := fs.Bool("no-history", false, "leave out the history of Path, GOROOT and GOPATH")
+	split := fs.String("split", "", "write one report per host into DIR (named after the host) instead of one document")
 	minLevel := fs.String("min-level", "informational", "report only findings at or above this level")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return usageErrorf("report: give at least one PATH (a collection folder, a mounted volume or hive files)")
+	}
+	if *split != "" && of.output != "" {
+		return usageErrorf("--split and --output cannot be used together")
 	}
 	if of.format == "" {
 		of.format = reportFormatFor(of.output)
@@ -53,14 +57,21 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	opts := scan.Options{Rules: rs, MinLevel: min, NoLogs: hf.noLogs, Logs: hf.logs, Roaming: *roaming}
-	return reportWrite(ctx, of.format, of.output, stdout, fs.Args(), opts, &rf, *noHistory, "envhunt report "+reportQuote(args))
+	return reportWrite(ctx, reportTarget{format: of.format, output: of.output, split: *split, stdout: stdout}, fs.Args(), opts, &rf, *noHistory, "envhunt report "+reportQuote(args))
+}
+
+// reportTarget is where the report goes: one file (or stdout), or one file
+// per host in a folder.
+type reportTarget struct {
+	format, output, split string
+	stdout                io.Writer
 }
 
 // writeCaseReport writes the case report of a scan to path (Markdown for
 // *.md, else HTML): what scan --report calls with its own options and
 // arguments.
 func writeCaseReport(ctx context.Context, path string, inputs []string, opts scan.Options, rf *ruleFlags, commandLine string) error {
-	return reportWrite(ctx, reportFormatFor(path), path, nil, inputs, opts, rf, false, commandLine)
+	return reportWrite(ctx, reportTarget{format: reportFormatFor(path), output: path}, inputs, opts, rf, false, commandLine)
 }
 
 // reportFormatFor picks the format from an output file name: md for *.md
@@ -73,7 +84,7 @@ func reportFormatFor(name string) string {
 	return "html"
 }
 
-func reportWrite(ctx context.Context, format, output string, stdout io.Writer, inputs []string, opts scan.Options, rf *ruleFlags, noHistory bool, commandLine string) error {
+func reportWrite(ctx context.Context, to reportTarget, inputs []string, opts scan.Options, rf *ruleFlags, noHistory bool, commandLine string) error {
 	copts := casereport.Options{
 		Scan: opts, Version: Version, CommandLine: commandLine,
 		Builtin: len(rf.only) == 0, RulePaths: append(append([]string(nil), rf.extra...), rf.only...),
@@ -86,25 +97,26 @@ func reportWrite(ctx context.Context, format, output string, stdout io.Writer, i
 		}
 		return err
 	}
-	var w io.Writer = stdout
-	var f *os.File
-	if output != "" && output != "-" {
-		if f, err = os.Create(output); err != nil {
-			return usageErrorf("--output: %v", err)
+	if to.split != "" {
+		if err := os.MkdirAll(to.split, 0o755); err != nil {
+			return usageErrorf("--split: %v", err)
 		}
-		w = f
-	}
-	if format == "md" {
-		err = r.WriteMarkdown(w)
-	} else {
-		err = r.WriteHTML(w)
-	}
-	if f != nil {
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		ext := ".html"
+		if to.format == "md" {
+			ext = ".md"
 		}
-	}
-	if err != nil {
+		used := map[string]bool{}
+		for _, one := range r.Split() {
+			name := reportFileName(one.Hosts[0].Name)
+			for n := 2; used[strings.ToLower(name)]; n++ {
+				name = fmt.Sprintf("%s-%d", reportFileName(one.Hosts[0].Name), n)
+			}
+			used[strings.ToLower(name)] = true
+			if err := reportWriteFile(one, to.format, filepath.Join(to.split, name+ext), nil); err != nil {
+				return err
+			}
+		}
+	} else if err := reportWriteFile(r, to.format, to.output, to.stdout); err != nil {
 		return err
 	}
 	var problems []string
@@ -117,6 +129,53 @@ func reportWrite(ctx context.Context, format, output string, stdout io.Writer, i
 		return partialError(fmt.Errorf("%s", strings.Join(problems, "\n")))
 	}
 	return nil
+}
+
+// reportWriteFile writes r to path, or to stdout when path is "" or "-".
+func reportWriteFile(r *casereport.Report, format, path string, stdout io.Writer) error {
+	w := stdout
+	var f *os.File
+	if path != "" && path != "-" {
+		var err error
+		if f, err = os.Create(path); err != nil {
+			return usageErrorf("--output: %v", err)
+		}
+		w = f
+	}
+	var err error
+	if format == "md" {
+		err = r.WriteMarkdown(w)
+	} else {
+		err = r.WriteHTML(w)
+	}
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// reportFileName makes a host name safe as a file name: letters, digits,
+// '.', '-' and '_' are kept, anything else becomes '_'; never empty, never
+// starting with a dot.
+func reportFileName(host string) string {
+	var b strings.Builder
+	for _, r := range host {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+		if b.Len() >= 100 {
+			break
+		}
+	}
+	name := strings.TrimLeft(b.String(), ".")
+	if name == "" {
+		name = "host"
+	}
+	return name
 }
 
 // reportQuote renders arguments as a shell would need them typed.

@@ -189,3 +189,53 @@ func TestReportQuote_QuotesWhatAShellWouldSplit(t *testing.T) {
 		t.Errorf("reportQuote = %q, want %q", got, want)
 	}
 }
+
+func TestReport_SplitWritesOneDocumentPerHost(t *testing.T) {
+	batch := t.TempDir()
+	reportCopyTree(t, reportDemoHost, filepath.Join(batch, "site1", "WS-DEV-07"))
+	reportCopyTree(t, reportDemoHost, filepath.Join(batch, "site2", "WS-DEV-07"))
+	out := filepath.Join(t.TempDir(), "reports")
+	if _, stderr, code := runCLI(t, "report", batch, "--format", "md", "--split", out); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	ents, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, ",") != "WS-DEV-07-2.md,WS-DEV-07.md" {
+		t.Fatalf("files = %v, want one per host, the second name made unique", names)
+	}
+	for i, name := range []string{"WS-DEV-07.md", "WS-DEV-07-2.md"} {
+		data, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := string(data)
+		site := []string{"site1", "site2"}[i]
+		other := []string{"site2", "site1"}[i]
+		if strings.Count(md, "\n## Host ") != 1 || !strings.Contains(md, site+"/WS-DEV-07/C/Windows/System32/config/SYSTEM") || strings.Contains(md, other+"/") {
+			t.Errorf("%s: want one host section listing only %s's evidence", name, site)
+		}
+	}
+	if _, _, code := runCLI(t, "report", batch, "--split", out, "--output", "x.html"); code != exitUsage {
+		t.Errorf("--split with --output: exit %d, want 2", code)
+	}
+}
+
+func TestReportFileName_SafeForAnyHostName(t *testing.T) {
+	for in, want := range map[string]string{
+		"WS-DEV-07":        "WS-DEV-07",
+		"../../etc/passwd": "_.._etc_passwd",
+		"<script>":         "_script_",
+		"":                 "host",
+		"...":              "host",
+	} {
+		if got := reportFileName(in); got != want {
+			t.Errorf("reportFileName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -126,6 +126,9 @@ type Host struct {
 	Problems []string
 	// Files counts the evidence files read, by kind.
 	Files map[string]int
+	// Evidence are this host's evidence files (the header lists those of
+	// every host).
+	Evidence []scan.FileDigest
 }
 
 // Gap is one thing that was not checked, and why.
@@ -229,6 +232,7 @@ func Build(ctx context.Context, inputs []string, opts Options) (*Report, error) 
 		}
 		h.NotChecked = gaps(he, h, opts)
 		r.Hosts = append(r.Hosts, h)
+		h.Evidence = he.Files
 		r.Header.Evidence = append(r.Header.Evidence, he.Files...)
 		return ctx.Err()
 	})
@@ -236,6 +240,18 @@ func Build(ctx context.Context, inputs []string, opts Options) (*Report, error) 
 		return nil, err
 	}
 	return r, err
+}
+
+// Split returns one report per host, each with the header's evidence list
+// narrowed to that host's files: the per-host documents of a batch.
+func (r *Report) Split() []*Report {
+	out := make([]*Report, 0, len(r.Hosts))
+	for _, h := range r.Hosts {
+		one := &Report{Header: r.Header, Hosts: []*Host{h}}
+		one.Header.Evidence = h.Evidence
+		out = append(out, one)
+	}
+	return out
 }
 
 // Partial reports whether some evidence could not be read, or only in part.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,5 +201,40 @@ func TestBuild_IdentityFromSAMIdentityStoreAndTimeZoneRules(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("not-checked list %q lacks %q", gaps, want)
+	}
+}
+
+func TestBuild_TwoHostsGiveTwoSectionsAndSplit(t *testing.T) {
+	r, err := Build(context.Background(), []string{demoHost, hostileCollection(t)}, Options{Version: "test", NoHistory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Hosts) != 2 || r.Hosts[0].Name != "WS-DEV-07" || r.Hosts[1].Name != hostileHost {
+		t.Fatalf("hosts = %d", len(r.Hosts))
+	}
+	html := renderHTML(t, r)
+	for _, want := range []string{`<a href="#host-0">WS-DEV-07</a>`, `<h2 id="host-0">Host WS-DEV-07</h2>`, `<h2 id="host-1">Host &lt;script&gt;`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	parts := r.Split()
+	if len(parts) != 2 {
+		t.Fatalf("Split gave %d reports", len(parts))
+	}
+	total := 0
+	for i, p := range parts {
+		total += len(p.Header.Evidence)
+		if len(p.Hosts) != 1 || p.Hosts[0] != r.Hosts[i] || len(p.Header.Evidence) == 0 {
+			t.Errorf("part %d: %d hosts, %d evidence files", i, len(p.Hosts), len(p.Header.Evidence))
+		}
+		for _, f := range p.Header.Evidence {
+			if (i == 0) != strings.Contains(filepath.ToSlash(f.Path), "testdata/demo") {
+				t.Errorf("part %d lists another host's file %s", i, f.Path)
+			}
+		}
+	}
+	if total != len(r.Header.Evidence) {
+		t.Errorf("split evidence lists hold %d files, the whole report %d", total, len(r.Header.Evidence))
 	}
 }
