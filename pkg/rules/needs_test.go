@@ -123,3 +123,12 @@ func TestRuleSet_WithoutDropsRulesThatNeedAbsentFields(t *testing.T) {
 		t.Errorf("With lost Without: %+v", got)
 	}
 }
+
+func TestNeeds_KeywordRulesReadAllFields(t *testing.T) {
+	if in := interestOf(t, "registry_set", "kw:\n    - evil\nsel:\n    Details: x\ncondition: kw or sel"); !in.AllFields || !reflect.DeepEqual(in.Fields, []string{"Details"}) {
+		t.Errorf("%+v", in)
+	}
+	if in := interestOf(t, "registry_set", "sel:\n    Details: x\ncondition: sel"); in.AllFields {
+		t.Errorf("%+v", in)
+	}
+}

@@ -389,9 +389,11 @@ type Interest struct {
 	// an event whose TargetObject matches none of them cannot match any
 	// rule.
 	TargetObjectNeedles []string
-	// Fields are the fields the rules test (keyword searches read every
-	// field and are not listed), sorted.
+	// Fields are the fields the rules test, sorted.
 	Fields []string
+	// AllFields is true when some rule searches keywords, which reads every
+	// field of the event.
+	AllFields bool
 
 	needles []*glob
 	// byLast holds the needles that end in "\name", by name; others holds
@@ -500,6 +502,10 @@ func (s *RuleSet) Needs() []Interest {
 			}
 		}
 		for f := range fields {
+			if f == "" {
+				in.AllFields = true
+				continue
+			}
 			in.Fields = append(in.Fields, f)
 		}
 		sort.Strings(in.Fields)
@@ -508,14 +514,14 @@ func (s *RuleSet) Needs() []Interest {
 	return out
 }
 
+// collectFields gathers the field names a condition tests; a keyword
+// search is recorded under "".
 func collectFields(n cond, out map[string]bool) {
 	switch x := n.(type) {
 	case *condSel:
 		for _, g := range x.s.groups {
 			for _, m := range g {
-				if m.field != "" {
-					out[m.field] = true
-				}
+				out[m.field] = true
 				for _, r := range m.refs {
 					out[r] = true
 				}
