@@ -122,11 +122,13 @@ func hostGroups(h *evidence.Host, hostName string, old bool, opts DiscoverOption
 		if !ef.Kind.IsHive() {
 			continue
 		}
-		f := File{Path: ef.Path, NoLogs: opts.NoLogs, Snapshot: ef.Snapshot}
+		f := File{Path: ef.Path, Archive: ef.Archive, NoLogs: opts.NoLogs, Snapshot: ef.Snapshot}
 		if old {
 			f.Snapshot = SourceWindowsOld
 		}
-		if ef.ExplicitLogs {
+		if ef.ExplicitLogs || ef.Archive != "" {
+			// In a ZIP collection nothing can be found beside the file:
+			// use the logs discovery listed.
 			f.Logs = ef.Logs
 		}
 		var name string
@@ -136,7 +138,7 @@ func hostGroups(h *evidence.Host, hostName string, old bool, opts DiscoverOption
 		case evidence.KindSystem, evidence.KindDefault:
 			name = string(ef.Kind)
 		case evidence.KindHive:
-			name = looseGroup(ef.Path, opts.HiveOptions)
+			name = looseGroup(f, opts.HiveOptions)
 			if f.Snapshot == "" {
 				f.Snapshot = snapshotFromPath(ef.Path)
 			}
@@ -155,8 +157,9 @@ func hostGroups(h *evidence.Host, hostName string, old bool, opts DiscoverOption
 }
 
 // looseGroup names the group of a loose hive from its content.
-func looseGroup(path string, hopts []hive.Option) string {
-	h, err := hive.Open(path, append(hopts, hive.WithoutLogs())...)
+func looseGroup(f File, hopts []hive.Option) string {
+	path := f.Path
+	h, err := openFile(f, false, append(hopts, hive.WithoutLogs())...)
 	if err != nil {
 		return "hive " + filepath.Base(path)
 	}

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"archive/zip"
 	"context"
 	"os"
 	"path/filepath"
@@ -206,5 +207,52 @@ func TestStates_DemoAliceReplacedValuesInFreeCells(t *testing.T) {
 		if !found[name] {
 			t.Errorf("alice's replaced %s not carved from a free cell", name)
 		}
+	}
+}
+
+func TestDiscover_ZIPCollectionIsReadInPlace(t *testing.T) {
+	bob := demo(t, "WS-DEV-07", "C", "Users", "bob")
+	zpath := filepath.Join(t.TempDir(), "collection.zip")
+	zf, err := os.Create(zpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(zf)
+	for _, name := range []string{"NTUSER.DAT", "NTUSER.DAT.LOG1", "NTUSER.DAT.LOG2"} {
+		data, err := os.ReadFile(filepath.Join(bob, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := zw.Create("HOST9/C/Users/bob/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	groups, problems := Discover(context.Background(), []string{zpath}, DiscoverOptions{})
+	if len(problems) > 0 || len(groups) != 1 || groups[0].Files[0].Archive == "" {
+		t.Fatalf("groups %+v, problems %v; want bob's hive in the archive", groups, problems)
+	}
+	h, err := States(context.Background(), groups[0], Options{Value: "GOROOT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Problems) > 0 {
+		t.Errorf("problems: %v", h.Problems)
+	}
+	got := dated(h)
+	if len(got) != 3 {
+		t.Fatalf("%d dated states, want the primary and LOG1's two entries (LOG2 is stale)", len(got))
+	}
+	if g, _ := valueOf(got[1], "GOROOT"); g.Data.Text != `C:\Users\Public\go` || g.Changed != ChangeModified {
+		t.Errorf("entry 1 GOROOT = %q (%q), want C:\\Users\\Public\\go (modified)", g.Data.Text, g.Changed)
 	}
 }

@@ -50,6 +50,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/envhunt/envhunt/pkg/evidence"
 	"github.com/envhunt/envhunt/pkg/hive"
 	"github.com/envhunt/envhunt/pkg/winreg"
 )
@@ -90,9 +91,14 @@ const DefaultMaxCarved = 10000
 
 // File is one hive file of a group.
 type File struct {
+	// Path is the file on disk, or archive + "/" + member for a file in a
+	// ZIP collection (see Archive).
 	Path string
+	// Archive is the ZIP collection holding the file ("" on disk); the
+	// file and its Logs are then read with evidence.ReadFile.
+	Archive string
 	// Logs are the transaction logs to replay; nil looks for <name>.LOG,
-	// .LOG1 and .LOG2 beside the file.
+	// .LOG1 and .LOG2 beside the file (on disk only).
 	Logs []string
 	// NoLogs reads only the file as it is on disk.
 	NoLogs bool
@@ -263,7 +269,7 @@ func snapshotOrder(s string) int {
 // entry and, for Environment keys, its carved values. key is the key asked
 // for (the default for the hive's type when opts.Key is "").
 func fileStates(ctx context.Context, f File, opts Options) (states, carved []State, key string, err error) {
-	disk, err := hive.Open(f.Path, append(slices.Clip(opts.HiveOptions), hive.WithoutLogs())...)
+	disk, err := openFile(f, false, append(slices.Clip(opts.HiveOptions), hive.WithoutLogs())...)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -292,7 +298,7 @@ func fileStates(ctx context.Context, f File, opts Options) (states, carved []Sta
 	}
 	if !f.NoLogs && disk.Dirty() {
 		hopts := slices.Clip(opts.HiveOptions)
-		if f.Logs != nil {
+		if f.Logs != nil && f.Archive == "" {
 			hopts = append(hopts, hive.WithLogs(f.Logs...))
 		}
 		prefix := ""
@@ -307,7 +313,7 @@ func fileStates(ctx context.Context, f File, opts Options) (states, carved []Sta
 			states = append(states, keyState(h, key, SourceLog, src, f.Path))
 			return nil
 		}))
-		rec, err := hive.Open(f.Path, hopts...)
+		rec, err := openFile(f, true, hopts...)
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
@@ -325,6 +331,29 @@ func fileStates(ctx context.Context, f File, opts Options) (states, carved []Sta
 		err = errors.New(strings.Join(problems, "; "))
 	}
 	return states, carved, key, err
+}
+
+// openFile opens a hive file of a group: with hive.Open on disk; from a ZIP
+// collection by reading the member (and, when withLogs, its logs) into
+// memory, bounded by the hive reader's default size limits.
+func openFile(f File, withLogs bool, opts ...hive.Option) (*hive.Hive, error) {
+	if f.Archive == "" {
+		return hive.Open(f.Path, opts...)
+	}
+	data, err := evidence.ReadFile(f.Path, hive.DefaultMaxHiveSize)
+	if err != nil {
+		return nil, err
+	}
+	if withLogs {
+		for _, l := range f.Logs {
+			ld, err := evidence.ReadFile(l, hive.DefaultMaxLogSize)
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, hive.WithLogData(filepath.Base(l), ld))
+		}
+	}
+	return hive.Load(f.Path, data, opts...)
 }
 
 // isEnvironmentKey reports whether a resolved key path is one of the two
