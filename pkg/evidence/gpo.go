@@ -3,8 +3,11 @@ package evidence
 import "strings"
 
 // Group Policy files live in the local policy (Windows\System32\GroupPolicy\
-// {Machine,User}), in SYSVOL (Policies\{GUID}\{Machine,User}), and in the
-// history caches (ProgramData\Microsoft\Group Policy\History\{GUID}\
+// {Machine,User}), the per-user local policies (Windows\System32\
+// GroupPolicyUsers\<SID>\User), the local cache of domain policies
+// (Windows\System32\GroupPolicy\DataStore\0\SysVol\<domain>\Policies\
+// {GUID}\...), SYSVOL (Policies\{GUID}\{Machine,User}), and the history
+// caches (ProgramData\Microsoft\Group Policy\History\{GUID}\
 // {Machine,<SID>} and Users\<u>\AppData\Local\Microsoft\Group Policy\
 // History\{GUID}\User). gpoPlace reads the scope and the policy from those
 // paths.
@@ -27,7 +30,7 @@ func gpoPlace(rel []string) (scope, guid, sid string) {
 			if scope == "" {
 				scope = "User"
 			}
-		case strings.HasPrefix(p, "s-1-") && guid != "":
+		case strings.HasPrefix(p, "s-1-") && (guid != "" || containsPart(rel, "grouppolicyusers")):
 			scope, sid = "User", strings.ToUpper(p)
 		}
 	}

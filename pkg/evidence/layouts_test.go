@@ -146,6 +146,8 @@ func TestDiscover_MountedVolumeWithEveryHiveAndGroupPolicyPlace(t *testing.T) {
 		"Users/alice/AppData/Local/Microsoft/Group Policy/History/" + guidA + "/User/Preferences/EnvironmentVariables/EnvironmentVariables.xml": "",
 		"Users/alice/NTUSER.DAT":                        "",
 		"Users/alice/Documents/Scripts/Logon/notes.txt": "", // not in a policy tree
+		"Windows/System32/GroupPolicy/DataStore/0/SysVol/corp.example/Policies/" + guidA + "/User/Registry.pol": "",
+		"Windows/System32/GroupPolicyUsers/" + sidA + "/User/Registry.pol":                                      "",
 	})
 	if err := os.Truncate(filepath.Join(root, "Windows/System32/config/SYSTEM.LOG2"), 0); err != nil {
 		t.Fatal(err)
@@ -172,6 +174,8 @@ func TestDiscover_MountedVolumeWithEveryHiveAndGroupPolicyPlace(t *testing.T) {
 		`gpo ProgramData\Microsoft\Group Policy\History\` + guidA + `\Machine\Preferences\Registry\Registry.xml scope=Machine gpo=` + guidA,
 		`gpo ProgramData\Microsoft\Group Policy\History\` + guidA + `\` + sidA + `\Preferences\EnvironmentVariables\EnvironmentVariables.xml scope=User gpo=` + guidA + ` sid=` + sidA,
 		`gpo Users\alice\AppData\Local\Microsoft\Group Policy\History\` + guidA + `\User\Preferences\EnvironmentVariables\EnvironmentVariables.xml profile=alice scope=User gpo=` + guidA,
+		`gpo Windows\System32\GroupPolicy\DataStore\0\SysVol\corp.example\Policies\` + guidA + `\User\Registry.pol scope=User gpo=` + guidA,
+		`gpo Windows\System32\GroupPolicyUsers\` + sidA + `\User\Registry.pol scope=User sid=` + sidA,
 	})
 }
 

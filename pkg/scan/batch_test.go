@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/envhunt/envhunt/pkg/event"
 	"github.com/envhunt/envhunt/pkg/evidence"
 	ht "github.com/envhunt/envhunt/pkg/hive/hivetest"
 	"github.com/envhunt/envhunt/pkg/report"
@@ -143,5 +144,46 @@ func TestOpenEvidenceHive_ZipMemberWithItsLog(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 1 {
 		t.Errorf("files appeared beside the archive: %v", ents)
+	}
+}
+
+// A loose hive whose log a triage tool renamed: the log is applied only
+// when given explicitly (--log), and then the newest value is the one
+// events report.
+func TestEvents_RenamedLogGivenExplicitlyIsApplied(t *testing.T) {
+	before := &ht.Key{Name: "ROOT", Subkeys: []*ht.Key{{Name: "Environment", Values: []ht.Value{ht.SZ("GOPATH", `C:\go`)}}}}
+	after := before.Clone()
+	after.Path("Environment").SetValue(ht.SZ("GOPATH", `C:\Users\Public\go`))
+	d, err := ht.BuildDirty(before, []*ht.Key{after})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	hivePath := filepath.Join(dir, "alice_ntuser_copy.dat")
+	logPath := filepath.Join(dir, "collected-7.bin")
+	if err := os.WriteFile(hivePath, d.Primary, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(logPath, d.Log1, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gopath := func(logs []string) string {
+		var got string
+		_, err := Events(context.Background(), []string{hivePath}, Options{Logs: logs, Jobs: 1, Categories: []event.Category{event.RegistrySet}}, func(ev *event.Event) error {
+			if strings.HasSuffix(ev.String("TargetObject"), `\Environment\GOPATH`) {
+				got = ev.String("Details")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := gopath(nil); got != `C:\go` {
+		t.Errorf("without the renamed log: GOPATH %q, want the on-disk C:\\go", got)
+	}
+	if got := gopath([]string{logPath}); got != `C:\Users\Public\go` {
+		t.Errorf("with --log: GOPATH %q, want the logged C:\\Users\\Public\\go", got)
 	}
 }

@@ -28,7 +28,9 @@ func gpoEvents(ctx context.Context, hc *hostContext, f analyze.Filter, emit anal
 func (hc *hostContext) gpoUser(sidOrFolder string) (string, string) {
 	for _, u := range hc.machine.Users {
 		if u.SID != "" && (strings.EqualFold(u.SID, sidOrFolder) || strings.EqualFold(u.Folder, sidOrFolder)) {
-			return u.SID, u.Name
+			// Copies: names read from a hive share the hive's memory, and
+			// an event that outlives the host must not keep it alive.
+			return strings.Clone(u.SID), strings.Clone(u.Name)
 		}
 	}
 	if strings.HasPrefix(strings.ToUpper(sidOrFolder), "S-1-") {
