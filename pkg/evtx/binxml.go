@@ -7,7 +7,9 @@ import (
 	"unicode/utf16"
 )
 
-// Element is one XML element of a rendered record.
+// Element is one XML element of a rendered record. Records of one chunk may
+// share parts of their trees (attributes taken as they are from a
+// template): treat elements as read-only.
 type Element struct {
 	Name    string
 	Attrs   []Attr
@@ -77,6 +79,7 @@ type parser struct {
 	elemSlab []Element
 	nodeSlab []Node
 	attrSlab []Attr
+	valStack []Value
 }
 
 func (p *parser) newElement(name string) *Element {
@@ -558,7 +561,14 @@ func (p *parser) templateInstance(start, end int) ([]Node, int, error) {
 	}
 	desc := pos
 	pos += 4 * int(n)
-	vals := make([]Value, n)
+	// Values live on a stack reused from record to record: the tree copies
+	// them, and nested instances push above and pop back.
+	base := len(p.valStack)
+	for range n {
+		p.valStack = append(p.valStack, Value{})
+	}
+	defer func() { p.valStack = p.valStack[:base] }()
+	vals := p.valStack[base : base+int(n) : base+int(n)]
 	for i := range vals {
 		size := int(binary.LittleEndian.Uint16(p.data[desc+4*i:]))
 		typ := ValueType(p.data[desc+4*i+2])
@@ -639,7 +649,11 @@ func (p *parser) instantiate(nodes []Node, vals []Value, out []Node) ([]Node, er
 		switch {
 		case n.Element != nil:
 			e := p.newElement(n.Element.Name)
-			if len(n.Element.Attrs) > 0 {
+			if staticAttrs(n.Element.Attrs) {
+				// Attributes without substitutions are shared with the
+				// template (read-only), as <Data Name="..."> are.
+				e.Attrs = n.Element.Attrs
+			} else {
 				e.Attrs = p.attrSlice(len(n.Element.Attrs))
 				for _, a := range n.Element.Attrs {
 					if a.parts == nil {
@@ -693,6 +707,16 @@ func (p *parser) nested(v Value) ([]Node, error) {
 	off := int(v.off)
 	nodes, _, err := p.parse(off, off+len(v.raw))
 	return nodes, err
+}
+
+// staticAttrs reports attributes that need no substitution.
+func staticAttrs(attrs []Attr) bool {
+	for i := range attrs {
+		if attrs[i].parts != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // resolveAttr resolves an attribute's pieces; an attribute made only of
