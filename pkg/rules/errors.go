@@ -15,6 +15,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error renders "file:line:col: message".
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -38,6 +39,7 @@ type FileError struct {
 	Errs []*Error
 }
 
+// Error renders one line per problem.
 func (e *FileError) Error() string {
 	lines := make([]string, len(e.Errs))
 	for i, x := range e.Errs {
@@ -60,6 +62,7 @@ func (e *FileError) Unwrap() []error {
 // still returned beside it.
 type LoadErrors []*FileError
 
+// Error renders one line per problem of every bad file.
 func (e LoadErrors) Error() string {
 	lines := make([]string, len(e))
 	for i, x := range e {
