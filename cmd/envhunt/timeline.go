@@ -20,7 +20,7 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var rf ruleFlags
 	hf.add(fs)
 	of.add(fs, report.FormatCSV, report.FormatCSV, report.FormatJSONL, report.FormatBodyfile, report.FormatTLN)
-	keys := fs.StringArray("key", nil, `list the last-write times of keys under this prefix only (repeatable; hive-relative like Environment, or full like HKLM\SYSTEM\CurrentControlSet\Services)`)
+	keys := fs.StringArray("key", nil, `list the last-write times of keys under this prefix only (repeatable; hive-relative like Environment, HKCU\Environment for every user, or full like HKLM\SYSTEM\CurrentControlSet\Services)`)
 	from := fs.String("from", "", "keep rows at or after this time (RFC 3339, or a date: 2025-06-10)")
 	to := fs.String("to", "", "keep rows at or before this time (a date includes the whole day)")
 	roaming := fs.StringArray("roaming", nil, "folder holding server-side copies of roaming profiles (repeatable): adds their value changes")

@@ -66,7 +66,7 @@ const (
 // Prefixes selects keys by path prefix. A prefix matches a key when it is the
 // key's path relative to the hive root, or its full name (HKLM\SYSTEM\...,
 // HKU\<SID>\...), or a leading part of either ending at a `\`; comparison is
-// case-insensitive. CurrentControlSet in a prefix matches the current
+// case-insensitive. HKCU\<path> matches <path> in every user hive. CurrentControlSet in a prefix matches the current
 // ControlSet00N. An empty Prefixes matches every key.
 type Prefixes []string
 
@@ -78,7 +78,12 @@ func (ps Prefixes) match(rel, full string) (keep, descend bool) {
 	}
 	for _, p := range ps {
 		p = strings.Trim(strings.ReplaceAll(p, "/", `\`), `\`)
-		for _, name := range []string{rel, full} {
+		names := []string{rel, full}
+		if hasPathPrefix(p, "HKCU") {
+			// HKCU\... names a key of every user hive, by its relative path.
+			p, names = strings.TrimLeft(p[len("HKCU"):], `\`), names[:1]
+		}
+		for _, name := range names {
 			switch {
 			case hasPathPrefix(name, p):
 				return true, true

@@ -62,6 +62,9 @@ func TestPrefixes_MatchRelativeAndFullNamesAtComponentBoundaries(t *testing.T) {
 		{Prefixes{`HKLM\SYSTEM\CurrentControlSet\Services`}, `ControlSet001`, `HKLM\SYSTEM\CurrentControlSet`, false, true},
 		{Prefixes{`HKLM/SYSTEM/Select`}, `Select`, `HKLM\SYSTEM\Select`, true, true},
 		{Prefixes{`Other`}, `Software`, `HKU\S-1\Software`, false, false},
+		{Prefixes{`HKCU\Environment`}, `Environment`, `HKU\S-1\Environment`, true, true},
+		{Prefixes{`hkcu\Software\Microsoft`}, `Software`, `HKU\S-1\Software`, false, true},
+		{Prefixes{`HKCU\Environment`}, `Select`, `HKLM\SYSTEM\Select`, false, false},
 	}
 	for _, tc := range tests {
 		keep, descend := tc.prefixes.match(tc.rel, tc.full)
