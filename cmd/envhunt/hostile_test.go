@@ -25,7 +25,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/envhunt/envhunt/internal/hostile"
+	"github.com/envhunt/envhunt/pkg/gpo"
+	"github.com/envhunt/envhunt/pkg/hive"
 	"github.com/envhunt/envhunt/pkg/hive/hivetest"
+	"github.com/envhunt/envhunt/pkg/report"
+	"github.com/envhunt/envhunt/pkg/scan"
 )
 
 // Bounds per call. They are caps against hangs and runaway allocation, not
@@ -936,5 +940,129 @@ func TestHostileRegression_HiddenRegistryNamesAreFlagged(t *testing.T) {
 		if !found {
 			t.Errorf("no finding for the key named %q (a hidden name with a harmless value)", k)
 		}
+	}
+}
+
+// Exceeding a bound is a clear error (or anomaly) that names the limit. The
+// hive limits have no command-line flags: they are set through the library
+// (hive.WithLimits, scan.Options.HiveOptions), as pipelines do.
+func TestLimits_HiveLimitsAreNamedWhenExceeded(t *testing.T) {
+	dir := t.TempDir()
+	tree := hostile.BaseTree()
+	d, err := hivetest.BuildDirty(tree, []*hivetest.Key{func() *hivetest.Key {
+		k := tree.Clone()
+		k.Path("Environment").SetValue(hivetest.SZ("GOROOT", `C:\Go`))
+		return k
+	}()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := d.WriteFiles(dir, "NTUSER.DAT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	if _, err := hive.Open(p, hive.WithLimits(hive.Limits{MaxHiveSize: 4096})); err == nil || !strings.Contains(err.Error(), "MaxHiveSize") {
+		t.Errorf("hive larger than MaxHiveSize: error %v, want one naming Limits.MaxHiveSize", err)
+	}
+
+	h, err := hive.Open(p, hive.WithLimits(hive.Limits{MaxLogSize: 1024}))
+	switch {
+	case err != nil && strings.Contains(err.Error(), "MaxLogSize"):
+	case err != nil:
+		t.Errorf("log larger than MaxLogSize: error %v, want one naming Limits.MaxLogSize", err)
+	default:
+		named := false
+		for _, l := range h.Logs() {
+			named = named || strings.Contains(fmt.Sprint(l), "MaxLogSize")
+		}
+		for _, a := range h.Anomalies() {
+			named = named || strings.Contains(a.Message, "MaxLogSize")
+		}
+		if !named || h.Recovered() {
+			t.Errorf("log larger than MaxLogSize: recovered %v, logs %+v; want the log refused, naming Limits.MaxLogSize", h.Recovered(), h.Logs())
+		}
+	}
+
+	h, err = hive.Open(p, hive.WithLimits(hive.Limits{MaxValueSize: 16}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := h.OpenKey("Environment")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err := env.Values()
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for _, v := range vals {
+		if v.Size() <= 16 {
+			continue
+		}
+		if _, err := v.Data(); err == nil || !strings.Contains(err.Error(), "MaxValueSize") {
+			t.Errorf("value %s of %d bytes with MaxValueSize 16: error %v, want one naming Limits.MaxValueSize", v.Name(), v.Size(), err)
+		}
+		refused++
+	}
+	if refused == 0 || !h.Partial() {
+		t.Errorf("MaxValueSize 16: %d values refused, partial %v; want the big values refused and the hive partial", refused, h.Partial())
+	}
+
+	h, err = hive.Open(p, hive.WithLimits(hive.Limits{MaxDepth: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Walk(ctx, func(*hive.Key) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	named := false
+	for _, a := range h.Anomalies() {
+		named = named || (a.Kind == hive.AnomalyDepthLimit && strings.Contains(a.Message, "MaxDepth"))
+	}
+	if !named || !h.Partial() {
+		t.Errorf("walk deeper than MaxDepth 1: anomalies %+v; want a depth-limit anomaly naming Limits.MaxDepth and a partial hive", h.Anomalies())
+	}
+
+	// Through the scanner, a limit that bites makes the host partial and
+	// says which file.
+	sum, err := scan.Scan(ctx, []string{p}, scan.Options{Jobs: 1, HiveOptions: []hive.Option{hive.WithLimits(hive.Limits{MaxHiveSize: 4096})}}, func(*report.Finding) error { return nil })
+	if err == nil && (sum == nil || !sum.Partial() || !strings.Contains(strings.Join(sum.Problems(), "\n"), "MaxHiveSize")) {
+		t.Errorf("scan with MaxHiveSize 4096: problems %v; want the hive named with Limits.MaxHiveSize", sum.Problems())
+	}
+	if err != nil && !strings.Contains(err.Error(), "MaxHiveSize") {
+		t.Errorf("scan with MaxHiveSize 4096: error %v, want one naming Limits.MaxHiveSize", err)
+	}
+}
+
+// Limits reachable from the command line: a rule file over the loader's
+// 1 MiB, and a Group Policy file over gpo.MaxFileSize in a collection.
+func TestLimits_FileSizeLimitsThroughTheCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yml")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("# padding\n"), (1<<20)/10+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := hostileCall("rules", "validate", big)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "big.yml") || !strings.Contains(r.stderr, "1048576") {
+		t.Errorf("rule file over 1 MiB: exit %d, stderr %q; want 2 naming the file and the 1048576-byte limit", r.code, r.stderr)
+	}
+
+	root := t.TempDir()
+	hostileCopyTree(t, filepath.Join("..", "..", "testdata", "demo", "WS-DEV-07"), root)
+	pol := integrityFind(t, root, "GroupPolicy/User/Registry.pol")
+	f, err := os.OpenFile(pol, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(gpo.MaxFileSize + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	r = hostileCall("scan", "-q", root)
+	if r.code != exitPartial || !strings.Contains(r.stderr, "Registry.pol") || !strings.Contains(r.stderr, fmt.Sprint(gpo.MaxFileSize)) {
+		t.Errorf("Registry.pol over gpo.MaxFileSize: exit %d, stderr %q; want 3 naming the file and the %d-byte limit", r.code, r.stderr, gpo.MaxFileSize)
 	}
 }
