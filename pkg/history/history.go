@@ -229,9 +229,8 @@ func States(ctx context.Context, g Group, opts Options) (*History, error) {
 	// Each file's states stay in log order; files are ordered by the time
 	// of their first state, then older kinds of copy first.
 	sort.SliceStable(blocks, func(i, j int) bool {
-		ti, tj := blocks[i].states[0].Time, blocks[j].states[0].Time
-		if !ti.Equal(tj) && !ti.IsZero() && !tj.IsZero() {
-			return ti.Before(tj)
+		if c := blockTime(blocks[i].states).Compare(blockTime(blocks[j].states)); c != 0 {
+			return c < 0
 		}
 		return blocks[i].order < blocks[j].order
 	})
@@ -243,14 +242,25 @@ func States(ctx context.Context, g Group, opts Options) (*History, error) {
 	if opts.Value != "" {
 		for i := range hist.States {
 			s := &hist.States[i]
-			if !s.Present && !s.Carved() {
-				continue
-			}
-			s.Values = slices.DeleteFunc(s.Values, func(v Value) bool { return !strings.EqualFold(v.Name, opts.Value) })
+			s.Values = slices.DeleteFunc(s.Values, func(v Value) bool {
+				return v.Changed != ChangeNoKey && !strings.EqualFold(v.Name, opts.Value)
+			})
 		}
 		hist.States = slices.DeleteFunc(hist.States, func(s State) bool { return s.Carved() && len(s.Values) == 0 })
 	}
 	return hist, nil
+}
+
+// blockTime is the time a file's states are ordered by: the key's time in
+// its first state that has the key (zero when none has: such files come
+// first).
+func blockTime(states []State) time.Time {
+	for _, s := range states {
+		if !s.Time.IsZero() {
+			return s.Time
+		}
+	}
+	return time.Time{}
 }
 
 func snapshotOrder(s string) int {

@@ -287,3 +287,36 @@ func TestStates_CarvingLimitIsAProblem(t *testing.T) {
 		t.Errorf("%d carved states, problems %v; want 1 and a problem naming the limit", n, h.Problems)
 	}
 }
+
+func TestStates_CopyWithoutTheKey(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "NTUSER.DAT")
+	old := filepath.Join(dir, "old.dat")
+	for p, root := range map[string]*ht.Key{
+		live: userHive(t1, ht.SZ("Path", `C:\new`)),
+		old:  {Name: "ROOT", LastWrite: t0, Subkeys: []*ht.Key{{Name: "AppEvents"}, {Name: "Software"}}},
+	} {
+		data, err := ht.Build(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := States(context.Background(), Group{Files: []File{{Path: live}, {Path: old, Snapshot: SourceSnapshot}}}, Options{NoCarve: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := dated(h)
+	if len(got) != 2 || got[0].Source != SourceSnapshot || got[0].Present || got[0].Values[0].Changed != ChangeNoKey {
+		t.Fatalf("states %+v, want the copy without the key first", got)
+	}
+	if p, _ := valueOf(got[1], "Path"); p.Changed != ChangeAdded {
+		t.Errorf("Path in the live hive marked %q, want %q", p.Changed, ChangeAdded)
+	}
+	rows := h.Rows()
+	if len(rows) != 2 || rows[0].Changed != ChangeNoKey || rows[0].Type != "" || !rows[0].Time.IsZero() {
+		t.Errorf("rows %+v, want a key-missing row without type or time, then Path", rows)
+	}
+}
