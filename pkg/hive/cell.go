@@ -74,11 +74,23 @@ const (
 	bigDataSegment = 16344
 )
 
+// listGuard stops a walk from enumerating one subkey list for several keys:
+// Windows never shares lists, and a hostile hive whose keys all point at one
+// big list would otherwise cost keys × entries. A list is claimed by the
+// first key whose first listed child names it as parent; a list whose first
+// child names another key is skipped without being claimed (so its real
+// owner can still claim it later in the walk, as in yarp's BadListHive).
+type listGuard struct {
+	seen  bitset
+	owner uint32 // the key whose lists are being read
+}
+
 // subkeyOffsets appends the nk offsets listed by the subkey list at listOff
 // to dst. lf/lh/li lists are read directly; an ri list's entries must be
 // lf/lh/li lists (an ri under an ri is skipped). Counts are capped by the
-// cell sizes. Problems are recorded as anomalies against key.
-func (h *Hive) subkeyOffsets(dst []uint32, listOff uint32, key string) []uint32 {
+// cell sizes. Problems are recorded as anomalies against key. g, when not
+// nil, applies the walk's list claims.
+func (h *Hive) subkeyOffsets(dst []uint32, listOff uint32, key string, g *listGuard) []uint32 {
 	p, free, err := h.cell(listOff)
 	if err != nil {
 		h.anomaly(listOff, AnomalyBadList, key, true, "subkey list: %v", err)
@@ -92,7 +104,12 @@ func (h *Hive) subkeyOffsets(dst []uint32, listOff uint32, key string) []uint32 
 		return dst
 	}
 	if p[0] == 'r' && p[1] == 'i' {
+		if g != nil && g.seen.has(listOff) {
+			h.anomaly(listOff, AnomalySharedList, key, true, "subkey list %#x was already read for another key; skipped", listOff)
+			return dst
+		}
 		n := h.capCount(int(le16(p[2:])), (len(p)-4)/4, listOff, key, "ri list")
+		claimed := false
 		for i := 0; i < n; i++ {
 			sub := le32(p[4+4*i:])
 			sp, free, err := h.cell(sub)
@@ -107,11 +124,67 @@ func (h *Hive) subkeyOffsets(dst []uint32, listOff uint32, key string) []uint32 
 				h.anomaly(sub, AnomalyListDepth, key, true, "ri list %#x points at another ri list; skipped", listOff)
 				continue
 			}
+			if g != nil {
+				if !h.claimList(g, sp, sub, key) {
+					continue
+				}
+				claimed = true
+			}
 			dst = h.leafOffsets(dst, sp, sub, key)
+		}
+		if claimed {
+			g.seen.set(listOff)
 		}
 		return dst
 	}
+	if g != nil && !h.claimList(g, p, listOff, key) {
+		return dst
+	}
 	return h.leafOffsets(dst, p, listOff, key)
+}
+
+// claimList applies the walk's claim to a leaf list: it must hold keys of
+// the key being read, and not have been read already for another key.
+func (h *Hive) claimList(g *listGuard, p []byte, off uint32, key string) bool {
+	if !h.listBelongs(p, off, key, g.owner) {
+		return false
+	}
+	if g.seen.has(off) {
+		h.anomaly(off, AnomalySharedList, key, true, "subkey list %#x was already read for another key; skipped", off)
+		return false
+	}
+	g.seen.set(off)
+	return true
+}
+
+// listBelongs reports whether the first readable key listed by the leaf
+// list p names owner as its parent. A list of another key is skipped whole:
+// reading it entry by entry for every key pointing at it is the
+// amplification the guard prevents.
+func (h *Hive) listBelongs(p []byte, off uint32, key string, owner uint32) bool {
+	if len(p) < 4 {
+		return true // leafOffsets reports it
+	}
+	stride := 8
+	if p[1] == 'i' {
+		stride = 4
+	}
+	// Only the first few entries are tried, so that a list of unreadable
+	// entries costs every key pointing at it O(1): when none of them is a
+	// key, the list is claimed and later readers get shared-list.
+	n := min(int(le16(p[2:])), (len(p)-4)/stride, 16)
+	for i := 0; i < n; i++ {
+		c, _, err := h.cell(le32(p[4+stride*i:]))
+		if err != nil || len(c) < nkName || c[0] != 'n' || c[1] != 'k' {
+			continue
+		}
+		if parent := le32(c[nkParent:]); parent != owner {
+			h.anomaly(off, AnomalyParentMismatch, key, true, "subkey list %#x holds keys of key %#x, not of this key (%#x); skipped", off, parent, owner)
+			return false
+		}
+		return true
+	}
+	return true
 }
 
 // leafOffsets reads an lf, lh or li list.

@@ -74,6 +74,7 @@ const (
 	AnomalyParentMismatch = "parent-mismatch" // a listed key whose parent pointer names another key
 	AnomalyCycle          = "cycle"           // a key listed under one of its own descendants
 	AnomalySharedKey      = "shared-key"      // a key cell listed twice in the tree
+	AnomalySharedList     = "shared-list"     // a subkey or value list used by a second key
 	AnomalyDepthLimit     = "depth-limit"     // keys below Limits.MaxDepth were not read
 	AnomalyBadData        = "bad-data"        // value data that cannot be read in full
 	AnomalyBadSecurity    = "bad-security"    // a security (sk) cell that cannot be read

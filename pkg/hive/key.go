@@ -113,13 +113,16 @@ func (k *Key) ValueCount() int {
 
 // subkeyOffsets lists the nk offsets of the key's subkey lists, recording
 // anomalies.
-func (k *Key) subkeyOffsets(dst []uint32) []uint32 {
+func (k *Key) subkeyOffsets(dst []uint32, g *listGuard) []uint32 {
 	count := le32(k.nk[nkSubkeyCount:])
 	if count == 0 {
 		return dst
 	}
 	start := len(dst)
-	dst = k.h.subkeyOffsets(dst, le32(k.nk[nkSubkeyList:]), k.path)
+	if g != nil {
+		g.owner = k.off
+	}
+	dst = k.h.subkeyOffsets(dst, le32(k.nk[nkSubkeyList:]), k.path, g)
 	if got := len(dst) - start; got != int(count) {
 		k.h.anomaly(k.off, AnomalyCountMismatch, k.path, got < int(count), "key declares %d subkeys, its lists hold %d", count, got)
 	}
@@ -143,7 +146,7 @@ func (k *Key) child(off uint32) (*Key, bool) {
 // Subkeys returns the key's subkeys in on-disk list order. Entries that cannot
 // be read are skipped and recorded as anomalies.
 func (k *Key) Subkeys() ([]*Key, error) {
-	offs := k.subkeyOffsets(nil)
+	offs := k.subkeyOffsets(nil, nil)
 	keys := make([]*Key, 0, len(offs))
 	for _, off := range offs {
 		if c, ok := k.child(off); ok {
@@ -157,7 +160,7 @@ func (k *Key) Subkeys() ([]*Key, error) {
 // Windows does (case-insensitive). The error wraps ErrNotFound when there is
 // none.
 func (k *Key) Subkey(name string) (*Key, error) {
-	for _, off := range k.subkeyOffsets(nil) {
+	for _, off := range k.subkeyOffsets(nil, nil) {
 		if !k.h.nameMatches(off, name) {
 			continue
 		}

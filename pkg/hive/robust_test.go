@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand"
 	"os"
 	"testing"
@@ -219,16 +220,24 @@ func TestHostile_CraftedCellsGiveAnomalies(t *testing.T) {
 		patch   func(b []byte, h *Hive)
 		anomaly string
 	}{
-		{"subkey list points at an ancestor (cycle)", func(b []byte, h *Hive) {
-			a1 := mustKey(t, h, `A\A1`)
+		{"subkey list points back at the root (cycle)", func(b []byte, h *Hive) {
+			// A\A1 lists the root, whose parent pointer names A\A1: the
+			// list is A's value-list cell rewritten as a one-entry li.
 			root, _ := h.Root()
-			// A1 claims one subkey: its list is A's list, which lists A1
-			// itself and A2: a cycle back to A1 plus a parent mismatch.
-			a := mustKey(t, h, "A")
-			patch32(b, a1.Offset(), nkSubkeyCount, 2)
-			patch32(b, a1.Offset(), nkSubkeyList, le32(a.nk[nkSubkeyList:]))
-			_ = root
+			a, a1 := mustKey(t, h, "A"), mustKey(t, h, `A\A1`)
+			li := le32(a.nk[nkValueList:])
+			b[binsStart+int64(li)+4], b[binsStart+int64(li)+5] = 'l', 'i'
+			patch16(b, int64(li), 2, 1)
+			patch32(b, int64(li), 4, uint32(root.Offset()))
+			patch32(b, a1.Offset(), nkSubkeyCount, 1)
+			patch32(b, a1.Offset(), nkSubkeyList, li)
+			patch32(b, root.Offset(), nkParent, uint32(a1.Offset()))
 		}, AnomalyCycle},
+		{"key points at another key's subkey list", func(b []byte, h *Hive) {
+			a, b2 := mustKey(t, h, "A"), mustKey(t, h, "B")
+			patch32(b, b2.Offset(), nkSubkeyCount, 2)
+			patch32(b, b2.Offset(), nkSubkeyList, le32(a.nk[nkSubkeyList:]))
+		}, AnomalyParentMismatch},
 		{"ri list pointing at itself", func(b []byte, h *Hive) {
 			a := mustKey(t, h, "A")
 			list := le32(a.nk[nkSubkeyList:])
@@ -368,5 +377,37 @@ func TestWalk_SkipKeyAndCancel(t *testing.T) {
 	cancel()
 	if err := h2.Walk(ctx, func(*Key) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled walk returned %v", err)
+	}
+}
+
+// Keys pointing at another key's subkey list are skipped after one entry:
+// a walk does not read the shared list once per key.
+func TestHostile_SharedSubkeyListReadOnce(t *testing.T) {
+	root := &hivetest.Key{Name: "ROOT"}
+	x := &hivetest.Key{Name: "X"}
+	for i := 0; i < 500; i++ {
+		x.Subkeys = append(x.Subkeys, &hivetest.Key{Name: fmt.Sprintf("c%03d", i)})
+		root.Subkeys = append(root.Subkeys, &hivetest.Key{Name: fmt.Sprintf("k%03d", i)})
+	}
+	root.Subkeys = append(root.Subkeys, x)
+	data, err := hivetest.Build(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := Load("shared", data)
+	xk := mustKey(t, h, "X")
+	list := le32(xk.nk[nkSubkeyList:])
+	for i := 0; i < 500; i++ {
+		k := mustKey(t, h, fmt.Sprintf("k%03d", i))
+		patch32(data, k.Offset(), nkSubkeyCount, 500)
+		patch32(data, k.Offset(), nkSubkeyList, list)
+	}
+	h, err = Load("shared", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := walkCount(t, h)
+	if keys != 1+500+1+500 || !h.Partial() {
+		t.Errorf("%d keys, partial %v; want 1002 and partial", keys, h.Partial())
 	}
 }

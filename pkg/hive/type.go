@@ -54,7 +54,7 @@ func (h *Hive) detectType() Type {
 		return true
 	}
 	if has("Select") {
-		for _, off := range root.subkeyOffsets(nil) {
+		for _, off := range root.subkeyOffsets(nil, nil) {
 			if c, err := h.keyAt(off, root); err == nil && len(c.name) == 13 && equalName(c.name[:10], "ControlSet") {
 				return TypeSYSTEM
 			}

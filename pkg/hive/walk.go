@@ -33,6 +33,7 @@ type walkItem struct {
 
 func (h *Hive) walkFrom(ctx context.Context, start *Key, fn func(k *Key) error) error {
 	visited := newBitset(h.end)
+	guard := &listGuard{seen: newBitset(h.end)}
 	visited.set(start.off)
 	stack := []walkItem{{start, 0}}
 	var offs []uint32
@@ -52,7 +53,7 @@ func (h *Hive) walkFrom(ctx context.Context, start *Key, fn func(k *Key) error) 
 			}
 			return err
 		}
-		offs = it.k.subkeyOffsets(offs[:0])
+		offs = it.k.subkeyOffsets(offs[:0], guard)
 		if len(offs) == 0 {
 			continue
 		}
