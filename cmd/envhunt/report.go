@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -57,7 +58,14 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	opts := scan.Options{Rules: rs, MinLevel: min, NoLogs: hf.noLogs, Logs: hf.logs, Roaming: *roaming}
-	return reportWrite(ctx, reportTarget{format: of.format, output: of.output, split: *split, stdout: stdout}, fs.Args(), opts, &rf, *noHistory, "envhunt report "+reportQuote(args))
+	problems, err := reportWrite(ctx, reportTarget{format: of.format, output: of.output, split: *split, stdout: stdout}, fs.Args(), opts, &rf, *noHistory, "envhunt report "+reportQuote(args))
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return partialError(errors.New(strings.Join(problems, "\n")))
+	}
+	return nil
 }
 
 // reportTarget is where the report goes: one file (or stdout), or one file
@@ -70,8 +78,14 @@ type reportTarget struct {
 // writeCaseReport writes the case report of a scan to path (Markdown for
 // *.md, else HTML): what scan --report calls with its own options and
 // arguments.
+//
+// Evidence that could not be read is named in the report and left to the
+// caller's own exit code (scan has already reported it); the error is
+// about the report itself.
 func writeCaseReport(ctx context.Context, path string, inputs []string, opts scan.Options, rf *ruleFlags, commandLine string) error {
-	return reportWrite(ctx, reportTarget{format: reportFormatFor(path), output: path}, inputs, opts, rf, false, commandLine)
+	opts.OnHost = nil // the scan's progress callback belongs to the scan
+	_, err := reportWrite(ctx, reportTarget{format: reportFormatFor(path), output: path}, inputs, opts, rf, false, commandLine)
+	return err
 }
 
 // reportFormatFor picks the format from an output file name: md for *.md
@@ -84,7 +98,9 @@ func reportFormatFor(name string) string {
 	return "html"
 }
 
-func reportWrite(ctx context.Context, to reportTarget, inputs []string, opts scan.Options, rf *ruleFlags, noHistory bool, commandLine string) error {
+// reportWrite builds and writes the report; it returns the evidence
+// problems (one line each, naming the host) for the caller's exit code.
+func reportWrite(ctx context.Context, to reportTarget, inputs []string, opts scan.Options, rf *ruleFlags, noHistory bool, commandLine string) ([]string, error) {
 	copts := casereport.Options{
 		Scan: opts, Version: Version, CommandLine: commandLine,
 		Builtin: len(rf.only) == 0, RulePaths: append(append([]string(nil), rf.extra...), rf.only...),
@@ -93,13 +109,13 @@ func reportWrite(ctx context.Context, to reportTarget, inputs []string, opts sca
 	r, err := casereport.Build(ctx, inputs, copts)
 	if err != nil {
 		if r == nil {
-			return inputError(err)
+			return nil, inputError(err)
 		}
-		return err
+		return nil, err
 	}
 	if to.split != "" {
 		if err := os.MkdirAll(to.split, 0o755); err != nil {
-			return usageErrorf("--split: %v", err)
+			return nil, usageErrorf("--split: %v", err)
 		}
 		ext := ".html"
 		if to.format == "md" {
@@ -113,11 +129,11 @@ func reportWrite(ctx context.Context, to reportTarget, inputs []string, opts sca
 			}
 			used[strings.ToLower(name)] = true
 			if err := reportWriteFile(one, to.format, filepath.Join(to.split, name+ext), nil); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	} else if err := reportWriteFile(r, to.format, to.output, to.stdout); err != nil {
-		return err
+		return nil, err
 	}
 	var problems []string
 	for _, h := range r.Hosts {
@@ -125,10 +141,7 @@ func reportWrite(ctx context.Context, to reportTarget, inputs []string, opts sca
 			problems = append(problems, h.Name+": "+p)
 		}
 	}
-	if len(problems) > 0 {
-		return partialError(fmt.Errorf("%s", strings.Join(problems, "\n")))
-	}
-	return nil
+	return problems, nil
 }
 
 // reportWriteFile writes r to path, or to stdout when path is "" or "-".

@@ -239,3 +239,29 @@ func TestReportFileName_SafeForAnyHostName(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteCaseReport_LeavesEvidenceProblemsToTheScan: scan reports
+// unreadable evidence with its own exit code; the report only names it.
+func TestWriteCaseReport_LeavesEvidenceProblemsToTheScan(t *testing.T) {
+	host := filepath.Join(t.TempDir(), "WS-DEV-07")
+	reportCopyTree(t, reportDemoHost, host)
+	if err := os.Remove(filepath.Join(host, "C", "Users", "bob", "NTUSER.DAT.LOG1")); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "case.html")
+	called := false
+	opts := scan.Options{OnHost: func(*scan.HostSummary) { called = true }}
+	if err := writeCaseReport(context.Background(), out, []string{host}, opts, &ruleFlags{}, "envhunt scan"); err != nil {
+		t.Fatalf("writeCaseReport: %v", err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "NTUSER.DAT of bob dirty and its logs missing or unusable") {
+		t.Error("the report does not name bob's dirty hive")
+	}
+	if called {
+		t.Error("the scan's progress callback was called by the report")
+	}
+}

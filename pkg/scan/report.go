@@ -210,6 +210,11 @@ func openHostDigest(h *evidence.Host, opts Options) (*hostContext, []FileDigest)
 			d := streamDigest(f.Path, kind)
 			d.Note = note
 			digests = append(digests, d)
+			for _, l := range f.Logs {
+				ld := streamDigest(l, "log")
+				ld.Note = "log of " + f.Snapshot + " " + string(f.Kind) + ", read by the history"
+				digests = append(digests, ld)
+			}
 			continue
 		}
 		hv, disk, ds := loadHiveFile(f, opts)
