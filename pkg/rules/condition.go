@@ -221,6 +221,9 @@ func (p *condParser) parsePrimary() (cond, *condError) {
 		}
 		s, ok := p.sels[t.text]
 		if !ok {
+			if hint := didYouMean(t.text, p.names); hint != "" {
+				return nil, p.fail(t, "%q is not a selection of this rule%s", t.text, hint)
+			}
 			return nil, p.fail(t, "%q is not a selection of this rule (have: %s)", t.text, strings.Join(p.names, ", "))
 		}
 		return &condSel{s}, nil

@@ -74,15 +74,20 @@ func (l *loader) unknownField(n *yaml.Node, name string) {
 	for i, c := range l.cats {
 		cats[i] = string(c)
 	}
+	var known []string
 	hint := ""
 	for _, c := range l.cats {
 		if s, ok := event.Lookup(c); ok {
 			for _, f := range append(append([]event.Field(nil), event.CommonFields...), s.Fields...) {
+				known = append(known, f.Name)
 				if strings.EqualFold(f.Name, name) {
 					hint = fmt.Sprintf(" (field names are case-sensitive: did you mean %q?)", f.Name)
 				}
 			}
 		}
+	}
+	if hint == "" {
+		hint = didYouMean(name, known)
 	}
 	l.errorf(n, "field %q does not exist in %s events%s; see docs/fields.md", name, strings.Join(cats, "/"), hint)
 }
@@ -543,7 +548,12 @@ func (l *loader) parseRule(root *yaml.Node) *Rule {
 			continue
 		}
 		if !topKeys[k.Value] {
-			l.errorf(k, "unknown key %q", k.Value)
+			var known []string
+			for key := range topKeys {
+				known = append(known, key)
+			}
+			sort.Strings(known)
+			l.errorf(k, "unknown key %q%s", k.Value, didYouMean(k.Value, known))
 			continue
 		}
 		byKey[k.Value] = vals[i]
@@ -791,8 +801,15 @@ func (l *loader) detection(n *yaml.Node, r *Rule) *detection {
 		l.errorf(n, "detection has no selections")
 		return nil
 	}
-	if len(sels) != len(names) {
-		return nil // the selection errors are already reported
+	broken := len(sels) != len(names)
+	if broken {
+		// The selection errors are reported; stand-ins let the condition
+		// be checked too.
+		for _, name := range names {
+			if sels[name] == nil {
+				sels[name] = &selection{name: name}
+			}
+		}
 	}
 	var conds []*yaml.Node
 	switch condNode.Kind {
@@ -819,7 +836,7 @@ func (l *loader) detection(n *yaml.Node, r *Rule) *detection {
 			xs = append(xs, x)
 		}
 	}
-	if len(xs) != len(conds) {
+	if len(xs) != len(conds) || broken {
 		return nil
 	}
 	d := &detection{cond: xs[0]}
@@ -865,13 +882,18 @@ func (l *loader) selection(name string, n *yaml.Node) *selection {
 			return nil
 		}
 		var g []*fieldMatcher
+		failed := false
 		for i, k := range keys {
 			fieldless := strings.HasPrefix(k.Value, "|")
 			fm := l.compileField(k, vals[i], fieldless)
 			if fm == nil {
-				return nil
+				failed = true // go on: report every bad field at once
+				continue
 			}
 			g = append(g, fm)
+		}
+		if failed {
+			return nil
 		}
 		return g
 	}
@@ -898,12 +920,17 @@ func (l *loader) selection(name string, n *yaml.Node) *selection {
 		}
 		switch {
 		case maps == len(n.Content):
+			failed := false
 			for _, c := range n.Content {
 				g := group(c)
 				if g == nil {
-					return nil
+					failed = true
+					continue
 				}
 				s.groups = append(s.groups, g)
+			}
+			if failed {
+				return nil
 			}
 		case scalars == len(n.Content):
 			fm := l.compileField(&yaml.Node{Kind: yaml.ScalarNode, Value: "keywords", Line: n.Line, Column: n.Column}, n, true)

@@ -286,3 +286,18 @@ detection:
 		t.Errorf("duplicate id in a collection: %v", err)
 	}
 }
+
+func TestLoad_SuggestsTheNameMeant(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{ruleText("registry_set", "sel:\n    TargetObject|endwith: x\ncondition: sel"), `unknown modifier "endwith" (did you mean "endswith"?)`},
+		{ruleText("registry_set", "sel:\n    TargetObjekt: x\ncondition: sel"), `(did you mean "TargetObject"?)`},
+		{ruleText("registry_set", "selection:\n    Details: x\ncondition: selektion"), `"selektion" is not a selection of this rule (did you mean "selection"?)`},
+		{ruleText("registry_set", "sel:\n    Details: x\ncondition: sel") + "falsepositive: x\n", `unknown key "falsepositive" (did you mean "falsepositives"?)`},
+		{ruleText("registry_set", "sel:\n    Details|frobnicate: x\ncondition: sel"), `unknown modifier "frobnicate" (known: all,`},
+	} {
+		_, err := Parse("t.yml", []byte(c.text))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}

@@ -171,7 +171,11 @@ func (l *loader) compileField(keyNode, valNode *yaml.Node, fieldless bool) *fiel
 	has := map[string]bool{}
 	for _, mod := range m.mods {
 		if _, ok := Modifiers[mod]; !ok {
-			l.errorf(keyNode, "%s: unknown modifier %q (known: %s)", key, mod, strings.Join(modifierNames(), ", "))
+			if hint := didYouMean(mod, modifierNames()); hint != "" {
+				l.errorf(keyNode, "%s: unknown modifier %q%s", key, mod, hint)
+			} else {
+				l.errorf(keyNode, "%s: unknown modifier %q (known: %s)", key, mod, strings.Join(modifierNames(), ", "))
+			}
 			return nil
 		}
 		if has[mod] {
