@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +26,7 @@ func init() {
 }
 
 func runEvtx(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("evtx", "evtx FILE... [--summary] [--id N]... [--provider P] [--format jsonl|csv|text|xml] [--output FILE]", stdout)
+	fs := newFlagSet("evtx", "evtx FILE|DIR... [--summary] [--id N]... [--provider P] [--format jsonl|csv|text|xml] [--output FILE]", stdout)
 	var of outputFlags
 	summary := fs.Bool("summary", false, "print one JSON object per log (records, chunks, event_ids, providers, first, last, anomalies) instead of the records")
 	ids := fs.UintSlice("id", nil, "only records with this EventID (repeatable or comma-separated)")
@@ -36,7 +39,7 @@ func runEvtx(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if fs.NArg() == 0 {
-		return usageErrorf("evtx: give at least one .evtx file")
+		return usageErrorf("evtx: give at least one .evtx file or a folder holding some")
 	}
 	want := func(r *evtx.Record) bool {
 		if *provider != "" && !strings.EqualFold(r.System.ProviderName, *provider) {
@@ -69,9 +72,10 @@ func runEvtx(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	default:
 		rw = &evtxJSONL{w: w}
 	}
-	var failed, partial []error
+	paths, failed := evtxExpand(fs.Args())
+	var partial []error
 	read := 0
-	for _, path := range fs.Args() {
+	for _, path := range paths {
 		anomalies, err := evtxOne(ctx, path, want, rw, w, *summary)
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			w.Flush()
@@ -108,6 +112,41 @@ func runEvtx(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return partialError(errors.Join(append(failed, partial...)...))
 	}
 	return nil
+}
+
+// evtxExpand replaces each folder argument by the .evtx files under it
+// (any depth, names compared case-insensitively, sorted); files are kept as
+// given. A folder without any is reported.
+func evtxExpand(args []string) ([]string, []error) {
+	var out []string
+	var errs []error
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil || !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		var found []string
+		walkErr := filepath.WalkDir(a, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", p, dumpUnwrapPath(err)))
+				return nil
+			}
+			if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".evtx") {
+				found = append(found, p)
+			}
+			return nil
+		})
+		if walkErr != nil {
+			errs = append(errs, walkErr)
+		}
+		if len(found) == 0 {
+			errs = append(errs, fmt.Errorf("%s: no .evtx files in this folder", a))
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, errs
 }
 
 // evtxSummary is the --summary object of one log.

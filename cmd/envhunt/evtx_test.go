@@ -158,3 +158,20 @@ func TestEvtx_UnreadableInputIsUsageError(t *testing.T) {
 		t.Errorf("mixed input: exit %d", code)
 	}
 }
+
+func TestEvtx_FolderArgumentReadsTheLogsInIt(t *testing.T) {
+	dir := filepath.Dir(evtxFixture(t, nil))
+	sub := filepath.Join(dir, "winevt", "Logs")
+	os.MkdirAll(sub, 0o755)
+	data, _ := os.ReadFile(filepath.Join(dir, "Sysmon.evtx"))
+	os.WriteFile(filepath.Join(sub, "Security.EVTX"), data, 0o644)
+	os.WriteFile(filepath.Join(sub, "notes.txt"), []byte("x"), 0o644)
+	out, stderr, code := runCLI(t, "evtx", "--summary", dir)
+	if code != exitOK || strings.Count(out, "\n") != 2 || !strings.Contains(out, "Security.EVTX") {
+		t.Errorf("exit %d, stderr %q, out %s", code, stderr, out)
+	}
+	_, stderr, code = runCLI(t, "evtx", t.TempDir())
+	if code != exitUsage || !strings.Contains(stderr, "no .evtx files") {
+		t.Errorf("empty folder: exit %d, stderr %q", code, stderr)
+	}
+}
