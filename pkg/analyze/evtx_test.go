@@ -168,3 +168,55 @@ func TestEvtxEvents_OnlyDeclaredFields(t *testing.T) {
 		}
 	}
 }
+
+func recordOf(provider string, id uint32, kv ...string) *evtx.Record {
+	r := &evtx.Record{}
+	r.System.ProviderName = provider
+	r.System.EventID = id
+	r.System.Channel = "Test"
+	r.System.TimeCreated = time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
+	for i := 0; i+1 < len(kv); i += 2 {
+		r.Data = append(r.Data, evtx.Field{Name: kv[i], Value: evtx.StringValue(kv[i+1])})
+	}
+	return r
+}
+
+func TestEvtxEvent_CategoriesByRecord(t *testing.T) {
+	tests := []struct {
+		name string
+		rec  *evtx.Record
+		want string // category|EventType|TargetObject|NewName|Image|ProcessId|ParentImage|User|UserSid
+	}{
+		{"Sysmon 14 rename",
+			recordOf(providerSysmon, 14, "EventType", "RenameKey", "TargetObject", `HKLM\SOFTWARE\A`, "NewName", `HKLM\SOFTWARE\B`, "Image", `C:\x.exe`, "ProcessId", "42"),
+			`registry_rename|RenameKey|HKLM\SOFTWARE\A|HKLM\SOFTWARE\B|C:\x.exe|42|||`},
+		{"Sysmon 12 key deletion",
+			recordOf(providerSysmon, 12, "EventType", "DeleteKey", "TargetObject", `HKU\S-1-5-21-9-1001\Environment`, "Image", `C:\x.exe`, "ProcessId", "42", "User", `CORP\bob`),
+			`registry_delete|DeleteKey|HKU\S-1-5-21-9-1001\Environment||C:\x.exe|42||CORP\bob|S-1-5-21-9-1001`},
+		{"Security 4688 version 2 runs as the target user",
+			recordOf(providerSecurity, 4688, "SubjectUserSid", "S-1-5-18", "SubjectUserName", "WS01$", "SubjectDomainName", "CORP",
+				"NewProcessId", "0x1a2c", "NewProcessName", `C:\Windows\System32\setx.exe`, "ProcessId", "0xe88",
+				"CommandLine", `setx PATH C:\Users\Public`, "TargetUserSid", "S-1-5-21-9-1001", "TargetUserName", "bob",
+				"TargetDomainName", "CORP", "ParentProcessName", `C:\Windows\System32\cmd.exe`, "MandatoryLabel", "S-1-16-8192"),
+			`process_creation|ProcessStart|||C:\Windows\System32\setx.exe|6700|C:\Windows\System32\cmd.exe|CORP\bob|S-1-5-21-9-1001`},
+		{"other records give no event", recordOf(providerSecurity, 4624), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := EvtxEvent(tt.rec, "x.evtx")
+			got := ""
+			if ev != nil {
+				got = fmt.Sprintf("%s|%s|%s|%s|%s|%s|%s|%s|%s", ev.Category, ev.String("EventType"), ev.String("TargetObject"), ev.String("NewName"),
+					ev.String("Image"), ev.String("ProcessId"), ev.String("ParentImage"), ev.String("User"), ev.String("UserSid"))
+				for _, n := range ev.Names() {
+					if !event.HasField(ev.Category, n) {
+						t.Errorf("field %s is not declared for %s", n, ev.Category)
+					}
+				}
+			}
+			if got != tt.want {
+				t.Errorf("\n got %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
