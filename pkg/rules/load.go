@@ -595,7 +595,7 @@ func (l *loader) parseRule(root *yaml.Node) *Rule {
 			switch s {
 			case "stable", "test", "experimental", "deprecated", "unsupported":
 			default:
-				l.errorf(n, "status %q: want stable, test, experimental, deprecated or unsupported", s)
+				l.errorf(n, "status %q: want stable, test, experimental, deprecated or unsupported%s", s, didYouMean(s, []string{"stable", "test", "experimental", "deprecated", "unsupported"}))
 			}
 			r.Status = s
 		}
@@ -639,7 +639,7 @@ func (l *loader) parseRule(root *yaml.Node) *Rule {
 		if s, ok := l.str(n, "level"); ok {
 			lv, err := ParseLevel(s)
 			if err != nil || s != strings.ToLower(s) {
-				l.errorf(n, "level %q: want informational, low, medium, high or critical", s)
+				l.errorf(n, "level %q: want informational, low, medium, high or critical%s", s, didYouMean(s, levelNames[1:]))
 			}
 			r.Level = lv
 		}
