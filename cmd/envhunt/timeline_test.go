@@ -175,3 +175,38 @@ func TestTimeline_GoldenDemoEnvironment(t *testing.T) {
 	}
 	checkGolden(t, "timeline-demo-environment.csv", out)
 }
+
+func TestTimeline_EventLogRowsOnePerRegistryAndProcessRecord(t *testing.T) {
+	// EXPECTED.md: Sysmon 12/13/14 and Sysmon 1 records of each file, as
+	// python-evtx, evtxinfo and evtxexport count them.
+	for _, tc := range []struct {
+		file string
+		rows int
+	}{
+		{"lm_remote_registry_sysmon_1_13_3.evtx", 2 + 1},
+		{"persistence_SilentProcessExit_ImageHijack_sysmon_13_1.evtx", 3 + 10},
+		{"sysmon_uacbypass_CDSSync_schtask_hijack_byeintegrity5.evtx", 3 + 3},
+		{"persistence_pendingGPO_sysmon_13.evtx", 4},
+	} {
+		out, stderr, code := runCLI(t, "timeline", "--format", "jsonl", "--no-findings", corpusPath(t, "evtx", tc.file))
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", tc.file, code, stderr)
+		}
+		n := 0
+		for _, l := range timelineLines(out) {
+			var r map[string]string
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				t.Fatal(err)
+			}
+			if r["source"] == "evtx" {
+				n++
+				if r["host"] == "" || r["host"] == "loose" {
+					t.Errorf("%s: row without the record's computer name: %v", tc.file, r)
+				}
+			}
+		}
+		if n != tc.rows {
+			t.Errorf("%s: %d evtx rows, want %d", tc.file, n, tc.rows)
+		}
+	}
+}

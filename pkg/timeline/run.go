@@ -64,7 +64,11 @@ func HostSources(ctx context.Context, h *scan.Host, opts Options) []report.Timel
 				if e.Time.IsZero() {
 					return nil
 				}
-				return emit(report.EventRow(e, EventSource(e)))
+				r := report.EventRow(e, EventSource(e))
+				if name := e.String("Host"); name != "" {
+					r.Host = name // the record's own computer name, as findings give it
+				}
+				return emit(r)
 			})
 		}))
 	}
