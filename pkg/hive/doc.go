@@ -37,7 +37,12 @@
 //   - Subkey lists: ri index lists may only point at lf/lh/li lists (depth 1).
 //   - A walk visits each key cell at most once (a cycle or a key listed under
 //     two parents is reported, not followed twice), checks each child's parent
-//     pointer, and stops descending at [Limits].MaxDepth (default 512).
+//     pointer, reads each subkey list for one key only, and stops descending
+//     at [Limits].MaxDepth (default 512).
+//   - Nothing is shared that Windows never shares: a value list belongs to the
+//     first key that reads it, a value cell is listed once, and a data cell of
+//     more than 256 bytes belongs to the first value that reads it. Keys
+//     pointing at one large list or data cell cannot multiply the work.
 //   - Value data larger than [Limits].MaxValueSize (default 64 MiB) is
 //     refused with an error naming the limit; big-data (db) lists are used
 //     only where the format allows them (hive minor version 4 or later, data

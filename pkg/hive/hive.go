@@ -30,6 +30,10 @@ type Hive struct {
 	seen      map[anomalyID]struct{}
 	lost      bool
 	sk        map[uint32]*Security
+	vlists    map[uint32]uint32       // value list -> owning key
+	vskip     map[uint32]map[int]bool // value list -> entries skipped
+	vkSeen    bitset                  // value cells listed so far
+	dataOwner map[uint32]uint32       // large data cell -> owning value cell
 
 	typeOnce sync.Once
 	typ      Type
@@ -75,6 +79,8 @@ const (
 	AnomalyCycle          = "cycle"           // a key listed under one of its own descendants
 	AnomalySharedKey      = "shared-key"      // a key cell listed twice in the tree
 	AnomalySharedList     = "shared-list"     // a subkey or value list used by a second key
+	AnomalySharedValue    = "shared-value"    // a value cell listed a second time
+	AnomalySharedData     = "shared-data"     // a large data cell used by a second value
 	AnomalyDepthLimit     = "depth-limit"     // keys below Limits.MaxDepth were not read
 	AnomalyBadData        = "bad-data"        // value data that cannot be read in full
 	AnomalyBadSecurity    = "bad-security"    // a security (sk) cell that cannot be read
@@ -160,6 +166,11 @@ const maxAnomalies = 10000
 func (h *Hive) addAnomaly(a Anomaly, lost bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.addAnomalyLocked(a, lost)
+}
+
+// addAnomalyLocked is addAnomaly with h.mu held.
+func (h *Hive) addAnomalyLocked(a Anomaly, lost bool) {
 	if lost {
 		h.lost = true
 	}

@@ -191,6 +191,7 @@ func hostileBase(t *testing.T) ([]byte, *Hive) {
 			hivetest.SZ("s", "hello"),
 			hivetest.DWORD("d", 7),
 			hivetest.Binary("b", append([]byte("db"), make([]byte, 90)...)),
+			hivetest.Binary("big", make([]byte, 300)),
 		}, Subkeys: []*hivetest.Key{{Name: "A1"}, {Name: "A2"}}},
 		{Name: "B"},
 	}}
@@ -238,6 +239,23 @@ func TestHostile_CraftedCellsGiveAnomalies(t *testing.T) {
 			patch32(b, b2.Offset(), nkSubkeyCount, 2)
 			patch32(b, b2.Offset(), nkSubkeyList, le32(a.nk[nkSubkeyList:]))
 		}, AnomalyParentMismatch},
+		{"key uses another key's value list", func(b []byte, h *Hive) {
+			a, b2 := mustKey(t, h, "A"), mustKey(t, h, "B")
+			patch32(b, b2.Offset(), nkValueCount, 4)
+			patch32(b, b2.Offset(), nkValueList, le32(a.nk[nkValueList:]))
+		}, AnomalySharedList},
+		{"value cell listed twice", func(b []byte, h *Hive) {
+			a := mustKey(t, h, "A")
+			list := int64(le32(a.nk[nkValueList:]))
+			patch32(b, list, 8, le32(b[binsStart+list+4:]))
+		}, AnomalySharedValue},
+		{"two values share a large data cell", func(b []byte, h *Hive) {
+			a := mustKey(t, h, "A")
+			big, _ := a.Value("big")
+			v, _ := a.Value("b")
+			patch32(b, v.Offset(), vkDataLength, 300)
+			patch32(b, v.Offset(), vkDataOffset, le32(big.vk[vkDataOffset:]))
+		}, AnomalySharedData},
 		{"ri list pointing at itself", func(b []byte, h *Hive) {
 			a := mustKey(t, h, "A")
 			list := le32(a.nk[nkSubkeyList:])

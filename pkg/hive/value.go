@@ -73,18 +73,72 @@ func (k *Key) valueOffsets() []byte {
 // Values returns the key's values in on-disk order. Entries that cannot be
 // read are skipped and recorded as anomalies.
 func (k *Key) Values() ([]*Value, error) {
-	list := k.valueOffsets()
+	list, skip := k.claimedValueList()
 	if len(list) == 0 {
 		return nil, nil
 	}
 	store := make([]Value, len(list)/4)
 	vals := make([]*Value, 0, len(store))
 	for i := range store {
+		if skip != nil && skip[i] {
+			continue
+		}
 		if k.valueAt(le32(list[4*i:]), &store[i]) {
 			vals = append(vals, &store[i])
 		}
 	}
 	return vals, nil
+}
+
+// claimedValueList returns the key's value list and the entries to skip.
+// Windows never shares value lists or value cells between keys, and a hive
+// that does could make every key list the same large values: the first key
+// to read a list owns it (another key gets an empty list and a shared-list
+// anomaly), and a value cell listed a second time anywhere is skipped, so the
+// values of the whole hive are at most its vk cells.
+func (k *Key) claimedValueList() (list []byte, skip map[int]bool) {
+	list = k.valueOffsets()
+	if len(list) == 0 {
+		return nil, nil
+	}
+	h := k.h
+	listOff := le32(k.nk[nkValueList:])
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.vlists == nil {
+		h.vlists = make(map[uint32]uint32)
+		h.vkSeen = newBitset(h.end)
+	}
+	owner, ok := h.vlists[listOff]
+	switch {
+	case ok && owner != k.off:
+		h.addAnomalyLocked(Anomaly{Offset: binsStart + int64(listOff), Kind: AnomalySharedList, Key: k.path,
+			Message: fmt.Sprintf("value list %#x belongs to key %#x; not read again for this key", listOff, owner)}, true)
+		return nil, nil
+	case ok:
+		return list, h.vskip[listOff]
+	}
+	h.vlists[listOff] = k.off
+	for i := 0; i+4 <= len(list); i += 4 {
+		vk := le32(list[i:])
+		if !h.vkSeen.has(vk) {
+			h.vkSeen.set(vk)
+			continue
+		}
+		if skip == nil {
+			skip = make(map[int]bool)
+		}
+		skip[i/4] = true
+		h.addAnomalyLocked(Anomaly{Offset: binsStart + int64(vk), Kind: AnomalySharedValue, Key: k.path,
+			Message: fmt.Sprintf("value cell %#x is listed a second time; skipped", vk)}, true)
+	}
+	if skip != nil {
+		if h.vskip == nil {
+			h.vskip = make(map[uint32]map[int]bool)
+		}
+		h.vskip[listOff] = skip
+	}
+	return list, skip
 }
 
 // valueAt fills v from the vk cell at off.
@@ -125,9 +179,12 @@ func (k *Key) valueAt(off uint32, v *Value) bool {
 // compared case-insensitively the way Windows does. The error wraps
 // ErrNotFound when there is none.
 func (k *Key) Value(name string) (*Value, error) {
-	list := k.valueOffsets()
+	list, skip := k.claimedValueList()
 	var v Value
 	for i := 0; i+4 <= len(list); i += 4 {
+		if skip != nil && skip[i/4] {
+			continue
+		}
 		if k.valueAt(le32(list[i:]), &v) && equalName(v.name, name) {
 			out := v
 			return &out, nil
@@ -201,6 +258,9 @@ func (v *Value) data() ([]byte, error) {
 	if err != nil {
 		h.anomaly(doff, AnomalyBadData, v.k.path, true, "value %q: data cell: %v", v.name, err)
 		return nil, v.errorf(doff, "data cell: %v", err)
+	}
+	if n > sharedDataMin && !h.claimData(doff, v) {
+		return nil, v.errorf(doff, "data cell %#x belongs to another value", doff)
 	}
 	if n > bigDataSegment && h.minor >= 4 && len(p) >= 8 && p[0] == 'd' && p[1] == 'b' {
 		return v.bigData(p, doff, int(n))
@@ -339,4 +399,31 @@ func decodeMultiSZ(raw []byte) ([]string, bool) {
 		even = even[len(s)+2:]
 	}
 	return out, valid
+}
+
+// sharedDataMin is the data length above which a data cell is claimed by
+// the first value that reads it. Below it sharing is harmless: the data of
+// the whole hive stays under this many bytes per value cell.
+const sharedDataMin = 256
+
+// claimData records v as the owner of the data cell at off, and reports
+// false (with an anomaly) when another value cell owns it: a hive whose
+// values all point at one large data cell must not return it once per value.
+func (h *Hive) claimData(off uint32, v *Value) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.dataOwner == nil {
+		h.dataOwner = make(map[uint32]uint32)
+	}
+	owner, ok := h.dataOwner[off]
+	if !ok {
+		h.dataOwner[off] = v.off
+		return true
+	}
+	if owner == v.off {
+		return true
+	}
+	h.addAnomalyLocked(Anomaly{Offset: binsStart + int64(off), Kind: AnomalySharedData, Key: v.k.path,
+		Message: fmt.Sprintf("value %q: data cell %#x belongs to value cell %#x; not read again", v.name, off, owner)}, true)
+	return false
 }
