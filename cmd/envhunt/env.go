@@ -72,10 +72,7 @@ func runEnv(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		err = cerr
 	}
 	if err != nil {
-		if sum == nil || len(sum.Hosts) == 0 {
-			return inputError(err)
-		}
-		return err
+		return scanFailure(sum, err)
 	}
 	return scanExit(sum, 0, stderr)
 }

@@ -70,10 +70,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		err = cerr
 	}
 	if err != nil {
-		if sum == nil || len(sum.Hosts) == 0 {
-			return inputError(err)
-		}
-		return err
+		return scanFailure(sum, err)
 	}
 	return scanExit(sum, 0, stderr)
 }

@@ -145,10 +145,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		err = cerr
 	}
 	if err != nil {
-		if sum == nil || len(sum.Hosts) == 0 {
-			return inputError(err)
-		}
-		return err
+		return scanFailure(sum, err)
 	}
 	if *remediate != "" {
 		if err := writeRemediation(*remediate, collected, fs.Args()); err != nil {
@@ -156,6 +153,18 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	return scanExit(sum, fail, stderr)
+}
+
+// scanFailure maps an error that stopped a scan: an interruption is a
+// partial result (exit 3), nothing usable found is exit 2.
+func scanFailure(sum *scan.Summary, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return partialError(errors.New("interrupted"))
+	}
+	if sum == nil || len(sum.Hosts) == 0 {
+		return inputError(err)
+	}
+	return err
 }
 
 // scanExit maps what the scan read and found to the exit code: 3 when some

@@ -121,6 +121,9 @@ func hiveEvents(ctx context.Context, m *winreg.Machine, h *hive.Hive, file strin
 			if c := k.ClassName(); c != "" {
 				ev.Set("ClassName", c)
 			}
+			if HiddenName(k.Name()) || !k.NameValid() {
+				ev.Set("HiddenName", true)
+			}
 			commonFields(ev, m.Host, file, hiveType, user)
 			if err := emit(ev); err != nil {
 				return fmt.Errorf("%w: %w", errStop, err)
@@ -150,6 +153,9 @@ func hiveEvents(ctx context.Context, m *winreg.Machine, h *hive.Hive, file strin
 			ev.Time = lw
 			ev.Source = event.Source{Host: m.Host, File: file, Offset: k.Offset()}
 			ev.Set("LastWrite", lw).Set("Hive", hiveType)
+			if HiddenName(name) || !v.NameValid() {
+				ev.Set("HiddenName", true)
+			}
 			if recovered && !sameOnDisk(onDisk, k.Path(), v) {
 				ev.Set("Recovered", true)
 			}
@@ -160,6 +166,22 @@ func hiveEvents(ctx context.Context, m *winreg.Machine, h *hive.Hive, file strin
 		}
 		return nil
 	})
+}
+
+// HiddenName reports whether a registry name hides what it is: an embedded
+// NUL (regedit and the Win32 API stop at it, the "hidden Run value" trick),
+// or a bidirectional override, embedding or isolate that makes it read
+// differently from what it is.
+func HiddenName(name string) bool {
+	for _, r := range name {
+		switch {
+		case r == 0:
+			return true
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+			return true
+		}
+	}
+	return false
 }
 
 // sameOnDisk reports whether the hive file without its logs holds value v

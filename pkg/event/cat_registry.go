@@ -41,6 +41,7 @@ func init() {
 			{"PreviousDetails", "string", "data before the write, when the source records it (Security 4657, ETW with captured data)"},
 			{"Recovered", "bool", "true when the value comes from transaction-log recovery (it was only in .LOG1/.LOG2)"},
 			{"DataSize", "int", "size of the data written, when a trace records it"},
+			{"HiddenName", "bool", "the key's or value's name hides itself: an embedded NUL (regedit shows only what precedes it), a bidirectional override or isolate, or invalid UTF-16 (set only when true)"},
 			{"KeyResolution", "string", "traces: how the key was known — event (named by the event), handle (an earlier create/open), rundown (a KCB rundown), ambiguous (only the value name is known)"},
 			{"HiveValueExists", "bool", "traces and logs: the host's hive holds this value now"},
 			{"HiveDetails", "string", "traces and logs: the value's data in the host's hive now, rendered like Details"},
@@ -61,6 +62,8 @@ func init() {
 			{"SubkeyCount", "int", "number of subkeys"},
 			{"ValueCount", "int", "number of values"},
 			{"ClassName", "string", "the key's class name, when it has one"},
+			{"HiddenName", "bool", "the key's name hides itself (embedded NUL, bidirectional override, invalid UTF-16; set only when true)"},
+			{"KeyResolution", "string", "traces: how the key was known (event, handle, rundown)"},
 			{"Hive", "string", "type of the hive or the trace/log it came from"},
 		}, processContextFields...),
 	})
@@ -72,6 +75,9 @@ func init() {
 		Fields: append([]Field{
 			{"EventType", "string", "\"DeleteValue\" or \"DeleteKey\""},
 			{"TargetObject", "string", "full path of the deleted value or key"},
+			{"KeyPath", "string", "the key, for value deletions"},
+			{"ValueName", "string", "the deleted value's name"},
+			{"KeyResolution", "string", "traces: how the key was known (event, handle, rundown, ambiguous)"},
 			{"Hive", "string", "the trace or log it came from"},
 		}, processContextFields...),
 	})

@@ -252,6 +252,7 @@ func run(ctx context.Context, inputs []string, opts Options, work func(context.C
 					hc.sum.Problems = append(hc.sum.Problems, err.Error())
 					err = nil
 				}
+				hc.partialHives()
 				hc.close()
 				results[i] <- hostResult{sum: hc.sum, out: out, err: err}
 			}(i, h)
@@ -425,12 +426,12 @@ func openHost(ctx context.Context, h *evidence.Host, opts Options) *hostContext 
 			}
 		}
 		hc.sum.Hives = append(hc.sum.Hives, hs)
-		switch {
-		case hv.Dirty() && !hv.Recovered() && !opts.NoLogs:
+		if hv.Dirty() && !hv.Recovered() && !opts.NoLogs {
 			hc.sum.Problems = append(hc.sum.Problems, fmt.Sprintf("%s: hive is dirty and no usable transaction log was found: its newest writes may be missing", f.Path))
-		case hv.Partial():
-			hc.sum.Problems = append(hc.sum.Problems, fmt.Sprintf("%s: hive read in part (%d anomalies; see envhunt info)", f.Path, len(hv.Anomalies())))
 		}
+		// Damage is reported after the analyzers ran (see partialHives):
+		// values and subkeys are read lazily, so the anomalies they meet
+		// appear only then.
 		hc.files[hv] = f.Path
 		if hv.Recovered() {
 			// The file as it is on disk, to tell which values only the
@@ -450,6 +451,34 @@ func openHost(ctx context.Context, h *evidence.Host, opts Options) *hostContext 
 		hc.sum.Users = append(hc.sum.Users, UserSummary{SID: u.SID, Name: u.Name, Folder: u.Folder, SIDSource: u.SIDSource, File: hc.files[u.Hive]})
 	}
 	return hc
+}
+
+// partialHives adds a problem for each hive whose reading lost data (an
+// unreadable value, list or key met while opening it or while the
+// analyzers walked it), naming the first anomaly.
+func (hc *hostContext) partialHives() {
+	for hv, file := range hc.files {
+		if !hv.Partial() {
+			continue
+		}
+		an := hv.Anomalies()
+		msg := fmt.Sprintf("%s: hive read in part (%d anomalies", file, len(an))
+		if len(an) > 0 {
+			first := an[0].Message
+			if an[0].Key != "" {
+				first = "key " + an[0].Key + ": " + first
+			}
+			msg += "; the first: " + first
+		}
+		hc.sum.Problems = append(hc.sum.Problems, msg+"; see envhunt info)")
+		for i := range hc.sum.Hives {
+			if hc.sum.Hives[i].File == file {
+				hc.sum.Hives[i].Partial = true
+				hc.sum.Hives[i].Anomalies = len(an)
+			}
+		}
+	}
+	sort.Strings(hc.sum.Problems)
 }
 
 func (hc *hostContext) close() {
