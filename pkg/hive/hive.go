@@ -33,6 +33,7 @@ type Hive struct {
 	vlists    map[uint32]uint32       // value list -> owning key
 	vskip     map[uint32]map[int]bool // value list -> entries skipped
 	vkSeen    bitset                  // value cells listed so far
+	classes   map[uint64]string       // long class names by cell and length
 	dataOwner map[uint32]uint32       // large data cell -> owning value cell
 
 	typeOnce sync.Once

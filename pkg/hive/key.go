@@ -252,6 +252,24 @@ func (k *Key) ClassName() string {
 		k.h.anomaly(off, AnomalyLengthCapped, k.path, true, "class name length %d is larger than its cell (%d bytes)", n, len(p))
 		n = len(p)
 	}
-	s, _ := decodeUTF16(p[:n])
+	if n <= 256 {
+		s, _ := decodeUTF16(p[:n])
+		return s
+	}
+	// Long class names are decoded once per cell: many keys pointing at one
+	// 64 KiB class cell must not cost 64 KiB each.
+	id := uint64(off)<<32 | uint64(n)
+	k.h.mu.Lock()
+	s, ok := k.h.classes[id]
+	k.h.mu.Unlock()
+	if !ok {
+		s, _ = decodeUTF16(p[:n])
+		k.h.mu.Lock()
+		if k.h.classes == nil {
+			k.h.classes = make(map[uint64]string)
+		}
+		k.h.classes[id] = s
+		k.h.mu.Unlock()
+	}
 	return s
 }

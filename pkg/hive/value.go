@@ -286,10 +286,16 @@ func (v *Value) bigData(db []byte, dbOff uint32, n int) ([]byte, error) {
 		h.anomaly(listOff, AnomalyBadData, v.k.path, true, "value %q: big-data segment list: %v", v.name, err)
 		return nil, v.errorf(listOff, "big-data segment list: %v", err)
 	}
+	if !h.claimData(listOff, v) {
+		return nil, v.errorf(listOff, "big-data segment list %#x belongs to another value", listOff)
+	}
 	count = h.capCount(count, len(list)/4, listOff, v.k.path, "big-data segment list")
 	out := make([]byte, 0, n)
 	for i := 0; i < count && len(out) < n; i++ {
 		segOff := le32(list[4*i:])
+		if !h.claimData(segOff, v) {
+			return out, v.errorf(segOff, "big-data segment %d belongs to another value", i)
+		}
 		seg, _, err := h.cell(segOff)
 		if err != nil {
 			h.anomaly(segOff, AnomalyBadData, v.k.path, true, "value %q: big-data segment %d: %v", v.name, i, err)
