@@ -15,7 +15,7 @@ func TestDemoScan_GroupPolicyFiles(t *testing.T) {
 		// Group Policy Sets or Deletes an Environment Variable (local User policy: no SID).
 		{"bf9b5794-a2e3-4568-be3c-931ec8700a25", `HKCU\Environment\GOPATH`, demoPolGOPATH, ""},
 		// Group Policy Script File That Rewrites the Environment.
-		{"d665b622-4859-4eef-b220-c4f9dd674c21", `Windows\System32\GroupPolicy\User\Scripts\scripts.ini\Logon\0`, "", ""},
+		{"d665b622-4859-4eef-b220-c4f9dd674c21", `Windows\System32\GroupPolicy\User\Scripts\scripts.ini\Logon\0CmdLine`, "setpath.cmd", ""},
 		// Group Policy Preferences Environment Variable Item (alice's history cache).
 		{"87fdb84c-aaaf-4c4a-928f-50287cf500c8", `HKU\` + aliceSID + `\Environment\Path`, "", aliceSID},
 		{"87fdb84c-aaaf-4c4a-928f-50287cf500c8", `HKU\` + aliceSID + `\Environment\GOPROXY`, "", aliceSID},

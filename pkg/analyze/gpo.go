@@ -387,6 +387,7 @@ func (g *gpoFile) scripts(bodies []evidence.File) error {
 		ev.Set("ScriptBody", body).Set("ScriptBodyTruncated", truncated).Set("ScriptFile", file)
 		ev.Set("TargetObject", g.policyFile()+`\`+string(e.Phase)+`\`+strconv.Itoa(e.Index))
 		ev.Set("Details", strings.TrimSpace(e.CmdLine+" "+e.Parameters))
+		ev.Set("KeyPath", g.policyFile()+`\`+string(e.Phase)).Set("ValueName", strconv.Itoa(e.Index)+"CmdLine")
 		g.place(ev)
 		if err := g.send(ev); err != nil {
 			return err

@@ -53,6 +53,8 @@ func init() {
 			{"ScriptFile", "string", "path of the body's file in the collection, \"\" when not found"},
 			{"TargetObject", "string", "a registry-style name for the entry: <PolicyFile>\\<Phase>\\<Index>"},
 			{"Details", "string", "the command line and parameters together, as the script runs"},
+			{"KeyPath", "string", "<PolicyFile>\\<Phase>: the ini section, so findings name the file and section like a key"},
+			{"ValueName", "string", "<Index>CmdLine: the ini key of the entry"},
 		}, gpoPlaceFields...),
 	})
 	Declare(CategorySpec{

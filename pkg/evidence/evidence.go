@@ -459,6 +459,8 @@ func groupHosts(root string, entries []entry) []*Host {
 				}
 			}
 			f.Size, f.Archive = e.size, e.archive
+			// Its path below the walked folder, in Windows form.
+			f.WinPath = winPath(e.path, len(e.parts))
 			loose.Files = append(loose.Files, f)
 		}
 	}

@@ -233,12 +233,13 @@ func TestDiscover_SysvolPoliciesTree(t *testing.T) {
 		t.Fatalf("no host for the SYSVOL tree: %v", hosts)
 	}
 	got := describe(h)
+	p := `corp.example\Policies\` + guidA + `\`
 	want := []string{
-		"gpo  scope=Machine gpo=" + guidA,
-		"gpo  gpo=" + guidA,
-		"gpo  scope=User gpo=" + guidA,
-		"gpo  scope=User gpo=" + guidA,
-		"gpo-script  scope=User gpo=" + guidA,
+		"gpo " + p + "GPT.INI gpo=" + guidA,
+		"gpo " + p + `Machine\Preferences\EnvironmentVariables\EnvironmentVariables.xml scope=Machine gpo=` + guidA,
+		"gpo " + p + `User\Registry.pol scope=User gpo=` + guidA,
+		"gpo " + p + `User\Scripts\psscripts.ini scope=User gpo=` + guidA,
+		"gpo-script " + p + `User\Scripts\Logon\env.ps1 scope=User gpo=` + guidA,
 	}
 	sort.Strings(want)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
