@@ -734,6 +734,110 @@ func hostileCheckPowerShell(t *testing.T, script string) {
 	}
 }
 
+// hostileCheckHTML checks an HTML report: the markup in the evidence is
+// escaped (no element, attribute or comment from it survives) and no
+// control or bidirectional character is raw.
+func hostileCheckHTML(t *testing.T, what, out string) {
+	t.Helper()
+	for _, raw := range []string{"<script>alert", "<img src=x", "onerror=alert(1)>", "<!-- | md"} {
+		if strings.Contains(out, raw) {
+			t.Errorf("%s: evidence markup %q is in the HTML unescaped", what, raw)
+		}
+	}
+	if !strings.Contains(out, "alert(1)") {
+		t.Errorf("%s: the hostile values did not reach the report: nothing was checked", what)
+	}
+	if why, bad := hostileTerminalUnsafe(out); bad {
+		t.Errorf("%s: %s", what, why)
+	}
+}
+
+// hostileMarkdownText returns what Markdown renders as inline markup on
+// a line: the text outside code spans (a run of n backticks up to the next
+// run of exactly n), with backslash-escaped characters blanked.
+func hostileMarkdownText(line string) string {
+	var b strings.Builder
+	for i := 0; i < len(line); {
+		switch {
+		case line[i] == '\\' && i+1 < len(line):
+			b.WriteString("  ")
+			i += 2
+		case line[i] == '`':
+			n := 0
+			for i+n < len(line) && line[i+n] == '`' {
+				n++
+			}
+			closeAt := -1
+			for j := i + n; j < len(line); {
+				if line[j] != '`' {
+					j++
+					continue
+				}
+				m := 0
+				for j+m < len(line) && line[j+m] == '`' {
+					m++
+				}
+				if m == n {
+					closeAt = j + m
+					break
+				}
+				j += m
+			}
+			if closeAt < 0 {
+				b.WriteString(line[i : i+n])
+				i += n
+				continue
+			}
+			b.WriteString(" ")
+			i = closeAt
+		default:
+			b.WriteByte(line[i])
+			i++
+		}
+	}
+	return b.String()
+}
+
+// hostileCheckMarkdown checks a Markdown report: no HTML or link from the
+// evidence is live markup (outside code spans and not escaped), and every
+// row of a table has as many cells as its header (GitHub tables split on
+// every | not escaped, even inside code spans).
+func hostileCheckMarkdown(t *testing.T, what, out string) {
+	t.Helper()
+	if !strings.Contains(out, "alert(1)") {
+		t.Errorf("%s: the hostile values did not reach the report: nothing was checked", what)
+	}
+	if why, bad := hostileTerminalUnsafe(out); bad {
+		t.Errorf("%s: %s", what, why)
+	}
+	header := -1
+	for i, line := range strings.Split(out, "\n") {
+		live := hostileMarkdownText(line)
+		for _, raw := range []string{"<script", "<img", "](javascript:", "<!--"} {
+			if strings.Contains(live, raw) {
+				t.Errorf("%s: line %d: evidence markup %q is live Markdown: %.200q", what, i+1, raw, line)
+			}
+		}
+		if !strings.HasPrefix(strings.TrimSpace(line), "|") {
+			header = -1
+			continue
+		}
+		n := 0
+		for j := 0; j < len(line); j++ {
+			if line[j] == '|' && (j == 0 || line[j-1] != '\\') {
+				n++
+			}
+		}
+		if header < 0 {
+			header = n
+			continue
+		}
+		if n != header {
+			t.Errorf("%s: table row on line %d has %d separators, its header %d: %.200q", what, i+1, n, header, line)
+		}
+	}
+}
+
 // hostileRegLine is the grammar of a .reg file line envhunt may write.
 var hostileRegLine = regexp.MustCompile(`^(Windows Registry Editor Version 5\.00|;[^\r\n]*|\[-?HKEY_[^\[\]\r\n]*\]|(@|"(?:[^"\\]|\\.)*")=(-|"(?:[^"\\]|\\.)*"|dword:[0-9a-fA-F]{8}|hex(\([0-9a-fA-F]+\))?:[0-9a-fA-F, \\]*)|\s+[0-9a-fA-F, \\]*|)$`)
 
@@ -826,7 +930,12 @@ func TestHostile_OutputOfEveryCommandIsSafe(t *testing.T) {
 			call{[]string{"history", "--format", "csv", ntuser}, hostileCheckCSV},
 		)
 	}
-	if _, ok := commands["report"]; !ok {
+	if _, ok := commands["report"]; ok {
+		calls = append(calls,
+			call{[]string{"report", "--format", "html", "--roaming", roaming, host}, hostileCheckHTML},
+			call{[]string{"report", "--format", "md", "--roaming", roaming, host}, hostileCheckMarkdown},
+		)
+	} else {
 		t.Log("no report command in this build: HTML and Markdown reports not checked")
 	}
 	for _, c := range calls {
@@ -904,6 +1013,14 @@ func TestHostileCheckers_CatchInjection(t *testing.T) {
 	}
 	if !hostileRegLine.MatchString(`"Path"="C:\\x"`) || hostileRegLine.MatchString("\"Path\"=\"C:\\x\"\n[HKEY_X]") || hostileRegLine.MatchString(`"a"="b" calc`) {
 		t.Error(".reg grammar accepts a broken line or refuses a good one")
+	}
+	for line, live := range map[string]bool{
+		"a `<script>` b": false, "a ``x ` <script>`` b": false, `a \<script>`: false,
+		"a <script> b": true, "a ``<script>` b": true, "` a ` <script>": true,
+	} {
+		if got := strings.Contains(hostileMarkdownText(line), "<script"); got != live {
+			t.Errorf("markdown %q: markup live %v, want %v", line, got, live)
+		}
 	}
 	if _, bad := hostileTerminalUnsafe("ok \u202e"); !bad {
 		t.Error("terminal check misses U+202E")

@@ -12,7 +12,8 @@ import (
 // terminal (escape sequences, C0 and C1 controls, bidirectional
 // overrides), a spreadsheet (formula prefixes), a timeline (the '|'
 // separator, newlines), a script (quotes, subexpressions, statement
-// separators) and a JSON or CSV parser (invalid UTF-8 bytes, quotes).
+// separators), a JSON or CSV parser (invalid UTF-8 bytes, quotes) and an
+// HTML or Markdown report (markup, links, table separators).
 // Each is short enough for a key or value name.
 var Strings = []string{
 	"\x1b[31mred\x1b[0m\x1b]0;owned\x07",     // SGR colour and an OSC title change
@@ -36,6 +37,9 @@ var Strings = []string{
 	"quote\"dq'sq`bt",
 	"invalid\xff\xfeutf8\xc3",
 	"nul\x00inside",
+	"<script>alert(1)</script>",
+	"\"><img src=x onerror=alert(1)>",
+	"[click](javascript:alert(1)) <!-- | md | table | `code` *em* ",
 }
 
 // utf16Raw encodes units (any 16-bit values, lone surrogates included) as
