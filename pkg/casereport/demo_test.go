@@ -294,7 +294,8 @@ func TestBuild_DemoWithoutRoamingOrLogsSaysWhatIsMissing(t *testing.T) {
 // diff).
 func TestWriteMarkdown_DemoGolden(t *testing.T) {
 	r := demoReport(t)
-	r.Header.RuleSet.SHA256 = "(rule digest varies with the rule files)"
+	// The rule set grows with the built-in rules; its own test checks it.
+	r.Header.RuleSet = RuleSet{Version: "built-in rules of envhunt test", Rules: 50, Files: 50, SHA256: "(digest of the rule files)"}
 	var buf bytes.Buffer
 	if err := r.WriteMarkdown(&buf); err != nil {
 		t.Fatal(err)

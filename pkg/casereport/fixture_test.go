@@ -2,7 +2,9 @@ package casereport
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,14 +50,15 @@ func writeHive(t *testing.T, path string, root *hivetest.Key) {
 	}
 }
 
-// systemTimeBytes is a SYSTEMTIME rule: month, day of week, occurrence
-// (5 = last), hour.
-func systemTimeBytes(month, dow, occurrence, hour int) []byte {
+// timeFieldsBytes is a recurring transition rule in the TIME_FIELDS layout
+// of Control\TimeZoneInformation: month, occurrence (5 = last), hour,
+// weekday.
+func timeFieldsBytes(month, occurrence, hour, weekday int) []byte {
 	b := make([]byte, 16)
 	binary.LittleEndian.PutUint16(b[2:], uint16(month))
-	binary.LittleEndian.PutUint16(b[4:], uint16(dow))
-	binary.LittleEndian.PutUint16(b[6:], uint16(occurrence))
-	binary.LittleEndian.PutUint16(b[8:], uint16(hour))
+	binary.LittleEndian.PutUint16(b[4:], uint16(occurrence))
+	binary.LittleEndian.PutUint16(b[6:], uint16(hour))
+	binary.LittleEndian.PutUint16(b[14:], uint16(weekday))
 	return b
 }
 
@@ -80,8 +83,8 @@ func hostileCollection(t *testing.T) string {
 					hivetest.DWORD("StandardBias", 0),
 					hivetest.DWORD("DaylightBias", uint32(dst)),
 					hivetest.DWORD("ActiveTimeBias", bias),
-					hivetest.Binary("StandardStart", systemTimeBytes(10, 0, 5, 3)),
-					hivetest.Binary("DaylightStart", systemTimeBytes(3, 0, 5, 2)),
+					hivetest.Binary("StandardStart", timeFieldsBytes(10, 5, 3, 0)),
+					hivetest.Binary("DaylightStart", timeFieldsBytes(3, 5, 2, 0)),
 				}),
 				fk("Session Manager", nil, fk("Environment", []hivetest.Value{
 					hivetest.ExpandSZ("Path", hostilePath),
@@ -236,5 +239,38 @@ func TestBuild_TwoHostsGiveTwoSectionsAndSplit(t *testing.T) {
 	}
 	if total != len(r.Header.Evidence) {
 		t.Errorf("split evidence lists hold %d files, the whole report %d", total, len(r.Header.Evidence))
+	}
+}
+
+func TestRuleSetInfo_DigestCoversEveryRuleFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a.yml")
+	digest := func(content string) string {
+		if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		info, err := ruleSetInfo(Options{RulePaths: []string{dir}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Files != 1 || info.Version != dir {
+			t.Fatalf("rule set = %+v, want one file from %s", info, dir)
+		}
+		inner := sha256.Sum256([]byte(content))
+		outer := sha256.Sum256([]byte(file + "\x00" + hex.EncodeToString(inner[:]) + "\n"))
+		if info.SHA256 != hex.EncodeToString(outer[:]) {
+			t.Fatalf("digest %s, want %x", info.SHA256, outer)
+		}
+		return info.SHA256
+	}
+	if digest("title: a\n") == digest("title: b\n") {
+		t.Error("changing a rule file did not change the digest")
+	}
+	builtin, err := ruleSetInfo(Options{Builtin: true, Version: "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if builtin.Files == 0 || builtin.Version != "built-in rules of envhunt v" {
+		t.Errorf("built-in rule set = %+v", builtin)
 	}
 }

@@ -177,21 +177,27 @@ func timeZone(m *winreg.Machine) TimeZone {
 	return z
 }
 
-// tziRules are the TIME_ZONE_INFORMATION daylight rules.
+// tziRules are the daylight rules of Control\TimeZoneInformation.
 type tziRules struct {
 	bias, stdBias, dstBias int
-	std, dst               systemTime
+	std, dst               timeFields
 }
 
-type systemTime struct{ year, month, dow, day, hour, min, sec int }
+// timeFields is a transition rule as the kernel stores StandardStart and
+// DaylightStart under Control\TimeZoneInformation: a TIME_FIELDS structure
+// (Year, Month, Day, Hour, Minute, Second, Milliseconds, Weekday; 16-bit
+// little-endian each), not the SYSTEMTIME order of the TZI values under
+// "Time Zones". With Year 0 the rule recurs: Day is the occurrence of
+// Weekday in Month (5 = the last one).
+type timeFields struct{ year, month, day, hour, min, sec, weekday int }
 
-func parseSystemTime(b []byte) (systemTime, bool) {
+func parseTimeFields(b []byte) (timeFields, bool) {
 	if len(b) < 16 {
-		return systemTime{}, false
+		return timeFields{}, false
 	}
 	u := func(i int) int { return int(binary.LittleEndian.Uint16(b[i:])) }
-	st := systemTime{u(0), u(2), u(4), u(6), u(8), u(10), u(12)}
-	return st, st.month >= 1 && st.month <= 12 && st.dow <= 6 && st.day >= 1 && st.day <= 5
+	tf := timeFields{year: u(0), month: u(2), day: u(4), hour: u(6), min: u(8), sec: u(10), weekday: u(14)}
+	return tf, tf.year == 0 && tf.month >= 1 && tf.month <= 12 && tf.weekday <= 6 && tf.day >= 1 && tf.day <= 5 && tf.hour < 24 && tf.min < 60 && tf.sec < 60
 }
 
 func readTZIRules(k *hive.Key, bias int) *tziRules {
@@ -211,8 +217,8 @@ func readTZIRules(k *hive.Key, bias int) *tziRules {
 		return b
 	}
 	var ok1, ok2 bool
-	r.std, ok1 = parseSystemTime(raw("StandardStart"))
-	r.dst, ok2 = parseSystemTime(raw("DaylightStart"))
+	r.std, ok1 = parseTimeFields(raw("StandardStart"))
+	r.dst, ok2 = parseTimeFields(raw("DaylightStart"))
 	if !ok1 || !ok2 {
 		return nil
 	}
@@ -221,10 +227,10 @@ func readTZIRules(k *hive.Key, bias int) *tziRules {
 
 // transition returns the UTC instant of a rule in year y; offset is the
 // local offset (minutes east of UTC) in force before it.
-func (st systemTime) transition(y, offset int) time.Time {
-	first := time.Date(y, time.Month(st.month), 1, st.hour, st.min, st.sec, 0, time.UTC)
-	d := first.AddDate(0, 0, (st.dow-int(first.Weekday())+7)%7+7*(st.day-1))
-	for d.Month() != time.Month(st.month) { // "5" means the last one
+func (tf timeFields) transition(y, offset int) time.Time {
+	first := time.Date(y, time.Month(tf.month), 1, tf.hour, tf.min, tf.sec, 0, time.UTC)
+	d := first.AddDate(0, 0, (tf.weekday-int(first.Weekday())+7)%7+7*(tf.day-1))
+	for d.Month() != time.Month(tf.month) { // "5" means the last one
 		d = d.AddDate(0, 0, -7)
 	}
 	return d.Add(-time.Duration(offset) * time.Minute)
@@ -316,7 +322,11 @@ func userIdentities(he *scan.HostEvidence) []User {
 			u.Status = append(u.Status, "mandatory (NTUSER.MAN)")
 		}
 		u.HiveState = hiveState(wu.Hive)
-		fillUser(&u, m, sam, idStore, wu.Name)
+		src := "profile folder in the collection"
+		if !strings.EqualFold(filepath.Base(filepath.Dir(u.Hive)), wu.Folder) {
+			src = "profile folder named in the hive's base block"
+		}
+		fillUser(&u, m, sam, idStore, wu.Name, src)
 		seen[strings.ToUpper(wu.SID)] = true
 		out = append(out, u)
 	}
@@ -330,13 +340,13 @@ func userIdentities(he *scan.HostEvidence) []User {
 	for _, sid := range sids {
 		p := m.Profiles[sid]
 		u := User{SID: sid, ProfilePath: p.ProfileImagePath, SIDSource: "ProfileList", HiveState: "profile hive not in the collection"}
-		fillUser(&u, m, sam, idStore, "")
+		fillUser(&u, m, sam, idStore, "", "")
 		out = append(out, u)
 	}
 	return out
 }
 
-func fillUser(u *User, m *winreg.Machine, sam map[string]string, idStore map[string]Fact, fallback string) {
+func fillUser(u *User, m *winreg.Machine, sam map[string]string, idStore map[string]Fact, fallback, fallbackSource string) {
 	sid := strings.ToUpper(u.SID)
 	switch {
 	case sam[sid] != "":
@@ -352,7 +362,7 @@ func fillUser(u *User, m *winreg.Machine, sam map[string]string, idStore map[str
 		case folder != "":
 			u.Name, u.NameSource = folder, "ProfileList (profile folder)"
 		case fallback != "":
-			u.Name, u.NameSource = fallback, "profile folder in the collection"
+			u.Name, u.NameSource = fallback, fallbackSource
 		default:
 			u.NameSource = "unknown"
 		}
