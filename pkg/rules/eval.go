@@ -2,6 +2,7 @@ package rules
 
 import (
 	"net/netip"
+	"sync"
 	"strconv"
 	"strings"
 
@@ -23,43 +24,90 @@ type fieldText struct {
 	raw     []string
 	lower   []string
 	lowered bool
+	// one and oneLower back raw and lower for single values, so the common
+	// case allocates nothing but the lower-cased text.
+	one, oneLower [1]string
 }
 
 // evalCtx is the state of matching one event; it caches field renderings.
+// Contexts are pooled: Match takes one and returns it.
 type evalCtx struct {
 	ev      *event.Event
-	cache   []*fieldText
+	inline  [8]fieldText
+	n       int
+	more    []*fieldText // fields beyond the inline ones
 	matched []string
 }
 
+var ctxPool = sync.Pool{New: func() any { return new(evalCtx) }}
+
+// newCtx returns a cleared context for ev.
+func newCtx(ev *event.Event) *evalCtx {
+	c := ctxPool.Get().(*evalCtx)
+	c.ev = ev
+	return c
+}
+
+// release clears the context (dropping references to the event) and pools
+// it.
+func (c *evalCtx) release() {
+	for i := 0; i < c.n; i++ {
+		c.inline[i] = fieldText{}
+	}
+	c.n = 0
+	c.more = c.more[:0]
+	c.matched = c.matched[:0]
+	c.ev = nil
+	ctxPool.Put(c)
+}
+
 func (c *evalCtx) get(name string) *fieldText {
-	for _, f := range c.cache {
+	for i := 0; i < c.n; i++ {
+		if c.inline[i].name == name {
+			return &c.inline[i]
+		}
+	}
+	for _, f := range c.more {
 		if f.name == name {
 			return f
 		}
 	}
-	f := &fieldText{name: name}
+	var f *fieldText
+	if c.n < len(c.inline) {
+		f = &c.inline[c.n]
+		c.n++
+	} else {
+		f = &fieldText{}
+		c.more = append(c.more, f)
+	}
+	f.name = name
 	if v, ok := c.ev.Get(name); ok && v != nil {
 		f.present = true
 		f.value = v
 		switch x := v.(type) {
 		case string:
-			f.raw = []string{x}
+			f.one[0] = x
+			f.raw = f.one[:]
 		case []string:
 			f.raw = x
 		default:
-			f.raw = []string{event.FormatValue(v)}
+			f.one[0] = event.FormatValue(v)
+			f.raw = f.one[:]
 		}
 	}
-	c.cache = append(c.cache, f)
 	return f
 }
 
 func (f *fieldText) lowerVals() []string {
 	if !f.lowered {
-		f.lower = make([]string, len(f.raw))
-		for i, s := range f.raw {
-			f.lower[i] = strings.ToLower(s)
+		if len(f.raw) == 1 {
+			f.oneLower[0] = strings.ToLower(f.raw[0])
+			f.lower = f.oneLower[:]
+		} else {
+			f.lower = make([]string, len(f.raw))
+			for i, s := range f.raw {
+				f.lower[i] = strings.ToLower(s)
+			}
 		}
 		f.lowered = true
 	}
@@ -390,7 +438,8 @@ func (r *Rule) Match(ev *event.Event) *Match {
 	if ev == nil || ev.Fields == nil || r.det == nil || !r.Reads(ev.Category) {
 		return nil
 	}
-	c := &evalCtx{ev: ev}
+	c := newCtx(ev)
+	defer c.release()
 	return r.match(c)
 }
 

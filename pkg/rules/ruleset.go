@@ -247,7 +247,8 @@ func (s *RuleSet) Match(ev *event.Event) []*Match {
 	if len(rules) == 0 {
 		return nil
 	}
-	c := &evalCtx{ev: ev}
+	c := newCtx(ev)
+	defer c.release()
 	var out []*Match
 	try := func(r *Rule) {
 		if m := r.match(c); m != nil {
