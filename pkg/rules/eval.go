@@ -2,9 +2,9 @@ package rules
 
 import (
 	"net/netip"
-	"sync"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/envhunt/envhunt/pkg/event"
 )
