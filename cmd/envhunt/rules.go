@@ -25,13 +25,13 @@ func init() {
 }
 
 const rulesUsage = `rules list [DIR|FILE] [--format text|jsonl] [--output FILE]
-       envhunt rules validate [DIR|FILE]
+       envhunt rules validate [DIR|FILE] [--strict]
        envhunt rules test [DIR|FILE] [--verbose]
 
 Without DIR the built-in rules are used.
   list      id, level, pattern, ATT&CK techniques and title of each rule
   validate  load every *.yml/*.yaml; one "file:line:col: message" line per problem on stderr;
-            exit 2 when any file failed to load
+            exit 2 when any file failed to load (or, with --strict, any rule has a warning)
   test      run every rule's envhunt tests; failing cases are printed; exit 1 when a case
             failed, 2 when a file failed to load`
 
@@ -40,6 +40,7 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var of outputFlags
 	of.add(fs, "text", "text", "jsonl")
 	verbose := fs.BoolP("verbose", "v", false, "rules test: also list the cases that passed or were skipped")
+	strict := fs.Bool("strict", false, "rules validate: warnings fail too (exit 2), as they do for the built-in rules")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -86,13 +87,17 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	switch sub {
 	case "validate":
+		warned := 0
 		for _, r := range rs.Rules() {
 			for _, w := range r.Warnings {
 				fmt.Fprintln(stderr, visible(w.Error()))
 			}
+			if len(r.Warnings) > 0 {
+				warned++
+			}
 		}
-		fmt.Fprintf(stdout, "%s: %d rules loaded, %d files failed\n", visible(src), rs.Len(), len(loadErrs))
-		if len(loadErrs) > 0 {
+		fmt.Fprintf(stdout, "%s: %d rules loaded, %d files failed, %d rules with warnings\n", visible(src), rs.Len(), len(loadErrs), warned)
+		if len(loadErrs) > 0 || (*strict && warned > 0) {
 			return &exitError{Code: exitUsage}
 		}
 		return nil

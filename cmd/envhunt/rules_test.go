@@ -59,7 +59,7 @@ func TestRulesValidate_BadFileGivesFileLineColAndExit2(t *testing.T) {
 	if !strings.HasPrefix(stderr, want) {
 		t.Errorf("stderr = %q, want a line starting %q", stderr, want)
 	}
-	if !strings.Contains(stdout, "1 rules loaded, 1 files failed") {
+	if !strings.Contains(stdout, "1 rules loaded, 1 files failed, 0 rules with warnings") {
 		t.Errorf("stdout = %q", stdout)
 	}
 }
@@ -195,5 +195,17 @@ func TestRulesTest_FixtureCasesReadHives(t *testing.T) {
 	}
 	if stdout, _, code := runCLI(t, "rules", "test", dir); code != exitFindings || !strings.Contains(stdout, "clean hive: FAIL") {
 		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+}
+
+func TestRulesValidate_StrictFailsOnWarnings(t *testing.T) {
+	warned := strings.Replace(strings.Replace(rulesTestRule, "WANT", "nomatch", 1), `TargetObject|endswith: '\Environment\GOFLAGS'`, `TargetObject: 'HKU\*\Environment\GOFLAGS'`, 1)
+	dir := rulesTestDir(t, map[string]string{"w.yml": warned})
+	_, stderr, code := runCLI(t, "rules", "validate", dir)
+	if code != 0 || !strings.Contains(stderr, "w.yml:9:23: warning:") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if _, _, code := runCLI(t, "rules", "validate", "--strict", dir); code != exitUsage {
+		t.Errorf("--strict: exit %d, want 2", code)
 	}
 }
