@@ -15,8 +15,13 @@ func init() {
 	register(command{name: "history", summary: "every earlier state of the Environment keys: on disk, after each log entry, RegBack, Windows.old, free cells", run: runHistory})
 }
 
-// historyColumns are the output columns: the group, then history.RowColumns.
+// historyColumns are the JSONL and CSV columns: the group, then
+// history.RowColumns.
 var historyColumns = append([]string{"host", "hive"}, history.RowColumns...)
+
+// historyTextColumns are the text table's columns: the group header above
+// it names the files.
+var historyTextColumns = []string{"source", "time", "key", "value", "type", "data", "changed", "note"}
 
 func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("history", "history [flags] HIVE|DIR...", stdout)
@@ -83,7 +88,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			for _, line := range historyTitle(g, h) {
 				fmt.Fprintln(w, report.SafeTerminal(line))
 			}
-			if tw, err = report.NewTableWriter("text", w, history.RowColumns[:len(history.RowColumns)-2], report.TextOptions{}); err != nil {
+			if tw, err = report.NewTableWriter("text", w, historyTextColumns, report.TextOptions{}); err != nil {
 				closeOut()
 				return err
 			}
@@ -98,7 +103,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if of.format != "text" {
 				cells = append([]any{g.Host, g.Name}, cells...)
 			} else {
-				cells = cells[:len(cells)-2] // the title names the files; JSONL and CSV carry file and note
+				cells = append(cells[:len(cells)-2], cells[len(cells)-1]) // the title names the files
 			}
 			if err := tw.WriteRow(cells...); err != nil {
 				closeOut()

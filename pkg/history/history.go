@@ -148,7 +148,9 @@ type Value struct {
 	// Changed marks the value relative to the previous dated state (see the
 	// Change constants), or says what a carved value matches.
 	Changed string
-	// Note says what to keep in mind about carved data ("" when none).
+	// Note is a caution about carved data: its cell was allocated again,
+	// it could be read only in part ("" when none). What each source means
+	// is in the package documentation.
 	Note string
 	// Removed is true for the row of a value that is gone in this state.
 	Removed bool
@@ -454,13 +456,14 @@ func carveStates(ctx context.Context, h *hive.Hive, st State, file string, opts 
 			if !seen.add(SourceFreeCell, c.Name, c.Type, c.Data) {
 				continue
 			}
-			note := "named by the unused tail of this key's value list: a value the key once had"
+			var cautions []string
 			if !c.CellFree {
-				note += "; its cell is allocated again and may hold another value now"
+				cautions = append(cautions, "value cell is allocated again: it may hold another value now")
 			}
 			if c.Problem != "" {
-				note += "; " + c.Problem
+				cautions = append(cautions, c.Problem)
 			}
+			note := strings.Join(cautions, "; ")
 			out = append(out, carvedState(c, fmt.Sprintf("value list @%#x", c.Offset), SourceValueList, file, st.Key, note))
 		}
 	}
@@ -493,7 +496,7 @@ func carveStates(ctx context.Context, h *hive.Hive, st State, file string, opts 
 			}
 			d := hive.DecodeData(v.Type(), slack)
 			d.Raw = bytes.Clone(slack)
-			val := Value{Name: v.Name(), Type: v.Type(), Data: d, Note: "the tail of older data, after the current data in the same cell; its start was overwritten"}
+			val := Value{Name: v.Name(), Type: v.Type(), Data: d}
 			out = append(out, State{
 				Source: fmt.Sprintf("slack @%#x", v.DataOffset()), Kind: SourceSlack, File: file,
 				Key: st.Key, Present: true, Values: []Value{val},
