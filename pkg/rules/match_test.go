@@ -350,7 +350,7 @@ func TestRuleSet_MatchIsSafeForConcurrentUse(t *testing.T) {
 
 func TestLoad_WarnsAboutNumbersComparedWithDetails(t *testing.T) {
 	r := mustParse(t, ruleText("registry_set", "sel:\n    Details: 1\ncondition: sel"))
-	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0].Error(), "write 'DWORD (0x00000001)'") {
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0].Error(), "write 'DWORD (0x00000001)' too") {
 		t.Errorf("warnings = %v", r.Warnings)
 	}
 	if r.Match(setEvent("Details", "DWORD (0x00000001)")) != nil {
@@ -381,5 +381,15 @@ func TestMatch_EventsWithoutFieldsDoNotPanic(t *testing.T) {
 			t.Errorf("%v matched", ev)
 		}
 		_ = r.Explain(ev)
+	}
+}
+
+func TestLoad_NoNumberWarningWhenTheDWORDFormIsListedToo(t *testing.T) {
+	r := mustParse(t, ruleText("registry_set", "sel:\n    Details:\n        - 0\n        - 'DWORD (0x00000000)'\ncondition: sel"))
+	if len(r.Warnings) != 0 {
+		t.Errorf("warnings = %v", r.Warnings)
+	}
+	if r.Match(setEvent("Details", "0")) == nil || r.Match(setEvent("Details", "DWORD (0x00000000)")) == nil {
+		t.Error("a listed form does not match")
 	}
 }

@@ -360,8 +360,8 @@ func (l *loader) compileField(keyNode, valNode *yaml.Node, fieldless bool) *fiel
 				continue
 			}
 			text := v.text
-			if v.isNum && m.field == "Details" && len(m.mods) == 0 {
-				l.warnf(v.node, "%s: Details holds registry data as Sysmon prints it, so the number %s never matches a DWORD; write 'DWORD (0x%08x)' or test the typed field Data", key, v.text, parseIntOr0(v.text))
+			if v.isNum && m.field == "Details" && len(m.mods) == 0 && !hasSysmonNumber(vals) {
+				l.warnf(v.node, "%s: Details holds registry data as Sysmon prints it, so the number %s matches only text values, never a DWORD; write 'DWORD (0x%08x)' too, or test the typed field Data", key, v.text, parseIntOr0(v.text))
 			}
 			if !v.isStr {
 				text = escapeWildcards(text)
@@ -441,6 +441,17 @@ func modifierNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// hasSysmonNumber reports whether a value list already spells a number the
+// way Sysmon prints registry integers.
+func hasSysmonNumber(vals []ruleValue) bool {
+	for _, v := range vals {
+		if strings.HasPrefix(v.text, "DWORD (") || strings.HasPrefix(v.text, "QWORD (") {
+			return true
+		}
+	}
+	return false
 }
 
 func parseIntOr0(s string) uint64 {
