@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	ht "github.com/envhunt/envhunt/pkg/hive/hivetest"
 )
@@ -159,6 +160,55 @@ func TestHistory_TextOutputEscapesHostileNamesAndData(t *testing.T) {
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "=") || strings.Contains(line, ",=") {
 			t.Errorf("CSV cell starts a formula: %q", line)
+		}
+	}
+}
+
+func TestHistory_CollectionWithRegBackAndWindowsOld(t *testing.T) {
+	sys := func(when time.Time, path string) *ht.Key {
+		return &ht.Key{Name: "ROOT", LastWrite: when, Subkeys: []*ht.Key{
+			{Name: "ControlSet001", LastWrite: when, Subkeys: []*ht.Key{{Name: "Control", Subkeys: []*ht.Key{{Name: "Session Manager", Subkeys: []*ht.Key{{
+				Name: "Environment", LastWrite: when, Values: []ht.Value{ht.ExpandSZ("Path", path)},
+			}}}}}}},
+			{Name: "Select", Values: []ht.Value{ht.DWORD("Current", 1)}},
+		}}
+	}
+	dir := t.TempDir()
+	c := filepath.Join(dir, "HOST7", "C")
+	for rel, root := range map[string]*ht.Key{
+		"Windows.old/Windows/System32/config/SYSTEM": sys(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), `%SystemRoot%\system32`),
+		"Windows/System32/config/RegBack/SYSTEM":     sys(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), `C:\tools;%SystemRoot%\system32`),
+		"Windows/System32/config/SYSTEM":             sys(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), `C:\Users\Public\bin;%SystemRoot%\system32`),
+	} {
+		data, err := ht.Build(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(c, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, stderr, code := runCLI(t, "history", "--format", "jsonl", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rows := historyRows(t, out)
+	want := []struct{ source, data, changed string }{
+		{"Windows.old", `%SystemRoot%\system32`, "first"},
+		{"RegBack", `C:\tools;%SystemRoot%\system32`, "modified"},
+		{"primary", `C:\Users\Public\bin;%SystemRoot%\system32`, "modified"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d:\n%s", len(rows), len(want), out)
+	}
+	for i, w := range want {
+		r := rows[i]
+		if r["source"] != w.source || r["data"] != w.data || r["changed"] != w.changed || r["hive"] != "SYSTEM" || r["host"] != "HOST7" {
+			t.Errorf("row %d = %v, want %+v", i, r, w)
 		}
 	}
 }
