@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -25,6 +26,9 @@ type GPOOptions struct {
 	// ReadFile reads an evidence file with a size bound (default
 	// evidence.ReadFile, which also reads members of ZIP collections).
 	ReadFile func(path string, max int64) ([]byte, error)
+	// Open opens a script body for reading (default evidence.Open); only
+	// the first gpo.MaxScriptBody bytes are read.
+	Open func(path string, max int64) (io.ReadCloser, error)
 	// Filter skips categories no rule wants (nil: all).
 	Filter Filter
 }
@@ -41,6 +45,9 @@ const sessionManagerEnv = `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager
 func GPOEvents(ctx context.Context, files []evidence.File, opts GPOOptions, emit Emit) error {
 	if opts.ReadFile == nil {
 		opts.ReadFile = evidence.ReadFile
+	}
+	if opts.Open == nil {
+		opts.Open = evidence.Open
 	}
 	if opts.Filter == nil {
 		opts.Filter = All
@@ -409,13 +416,14 @@ func (g *gpoFile) body(dir string, e gpo.Script, bodies []evidence.File) (string
 		if pathKey(b.Path) != want {
 			continue
 		}
-		data, err := g.opts.ReadFile(b.Path, gpo.MaxFileSize)
+		rc, err := g.opts.Open(b.Path, gpo.MaxFileSize)
 		if err != nil {
 			return "", false, b.Path, err
 		}
-		truncated := false
-		if len(data) > gpo.MaxScriptBody {
-			data, truncated = data[:gpo.MaxScriptBody], true
+		data, truncated, err := gpo.ReadBody(rc)
+		rc.Close()
+		if err != nil {
+			return "", false, b.Path, fmt.Errorf("%s: %w", b.Path, err)
 		}
 		return gpo.DecodeText(data), truncated, b.Path, nil
 	}

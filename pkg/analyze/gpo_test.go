@@ -186,3 +186,26 @@ func TestGPOEvents_BadFileIsReportedAndOthersStillRead(t *testing.T) {
 		t.Errorf("only %d events from the readable files", n)
 	}
 }
+
+// A script body longer than the bound is cut there and flagged.
+func TestGPOEvents_LongScriptBodyIsTruncated(t *testing.T) {
+	files := gpoTree(t)
+	for _, f := range files {
+		if strings.HasSuffix(f.Path, "setpath.cmd") {
+			body := "setx PATH x\r\n" + strings.Repeat("rem padding\r\n", gpo.MaxScriptBody/12+10)
+			if err := os.WriteFile(f.Path, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, ev := range gpoEventsOf(t, files, All) {
+		if ev.Category != event.GPOScript || ev.String("CmdLine") != "SetPath.cmd" {
+			continue
+		}
+		if ev.String("ScriptBodyTruncated") != "true" || len(ev.String("ScriptBody")) != gpo.MaxScriptBody {
+			t.Errorf("truncated=%s, body of %d bytes", ev.String("ScriptBodyTruncated"), len(ev.String("ScriptBody")))
+		}
+		return
+	}
+	t.Fatal("no event for the logon script")
+}
