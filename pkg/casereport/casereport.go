@@ -167,6 +167,19 @@ type UserEnv struct {
 	// Vars are the Go variables and the other variables a hijack touches
 	// (ComSpec, PATHEXT, windir), when set.
 	Vars []VarRow
+	// Go compares Go's own configuration (%APPDATA%\go\env, written by
+	// go env -w) with the environment, when the collection holds the file.
+	Go []GoRow
+}
+
+// GoRow is one Go setting: the environment's value, the go env file's, and
+// which one the go command uses.
+type GoRow struct {
+	Name       string
+	Env        string
+	File       string
+	Winner     string
+	Overridden bool
 }
 
 // PathRow is one entry of the effective PATH.
@@ -407,6 +420,11 @@ func userEnv(u *envmodel.User, labels map[string]string) UserEnv {
 	ue := UserEnv{Label: label, SID: u.SID, Kind: u.Kind}
 	for _, p := range u.Path {
 		ue.Path = append(ue.Path, PathRow{Position: p.Position, Raw: p.Raw, Expanded: p.Expanded, Origin: p.Origin.String(), Flags: p.Flags, State: p.State})
+	}
+	for _, g := range u.Go {
+		if g.InEnv || g.InFile {
+			ue.Go = append(ue.Go, GoRow{Name: g.Name, Env: g.Env, File: g.FileValue, Winner: g.Winner, Overridden: g.Overridden})
+		}
 	}
 	for _, n := range envVars {
 		if v := u.Get(n); v != nil {

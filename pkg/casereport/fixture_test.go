@@ -135,6 +135,13 @@ func hostileCollection(t *testing.T) string {
 	root := fk("ROOT", nil, env, fk("Software", nil))
 	root.Security = sd
 	writeHive(t, filepath.Join(vol, "Users/eve/NTUSER.DAT"), root)
+	goEnv := filepath.Join(vol, "Users/eve/AppData/Roaming/go/env")
+	if err := os.MkdirAll(filepath.Dir(goEnv), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(goEnv, []byte("GOPATH=C:\\Users\\eve\\go\nGOPROXY=direct\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 
@@ -272,5 +279,25 @@ func TestRuleSetInfo_DigestCoversEveryRuleFile(t *testing.T) {
 	}
 	if builtin.Files == 0 || builtin.Version != "built-in rules of envhunt v" {
 		t.Errorf("built-in rule set = %+v", builtin)
+	}
+}
+
+func TestBuild_GoEnvFileOverriddenByTheEnvironmentIsShown(t *testing.T) {
+	h := hostileReport(t).Hosts[0]
+	var rows []GoRow
+	for _, ue := range h.Environment {
+		if ue.SID == eveSID {
+			rows = ue.Go
+		}
+	}
+	got := map[string]GoRow{}
+	for _, r := range rows {
+		got[r.Name] = r
+	}
+	if g := got["GOPATH"]; g.Env != hostileName || g.File != `C:\Users\eve\go` || g.Winner != "environment" || !g.Overridden {
+		t.Errorf("GOPATH = %+v, want the environment's value winning over the go env file's", g)
+	}
+	if g := got["GOPROXY"]; g.Env != "" || g.File != "direct" || g.Winner != "go env file" || g.Overridden {
+		t.Errorf("GOPROXY = %+v, want the go env file's value", g)
 	}
 }

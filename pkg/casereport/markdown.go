@@ -240,6 +240,17 @@ func (m *mdWriter) host(h *Host) {
 				m.row(mdEsc(v.Name), mdCell(v.Value), mdCell(v.Expanded), mdEsc(v.Origin))
 			}
 		}
+		if len(ue.Go) > 0 {
+			m.line()
+			m.header("Go setting", "Environment", "go env file", "The go command uses")
+			for _, g := range ue.Go {
+				w := g.Winner
+				if g.Overridden {
+					w += " (go env -w value ignored)"
+				}
+				m.row(mdEsc(g.Name), mdCell(g.Env), mdCell(g.File), mdEsc(w))
+			}
+		}
 	}
 	m.line()
 	m.line("#### History of Path, GOROOT and GOPATH")
