@@ -42,6 +42,7 @@ type subst struct {
 // template is a parsed template definition.
 type template struct {
 	nodes []Node
+	id    uint32 // first 4 bytes of the definition's GUID
 }
 
 // Binary XML tokens.
@@ -80,6 +81,14 @@ type parser struct {
 	nodeSlab []Node
 	attrSlab []Attr
 	valStack []Value
+
+	// strict requires every template instance to name the template it
+	// finds (the identifier equals the first 4 bytes of the definition's
+	// GUID): stale records carved from slack may point at offsets that now
+	// hold another template.
+	strict bool
+	// partialErr is why a strict parse left a nested value out.
+	partialErr error
 }
 
 func (p *parser) newElement(name string) *Element {
@@ -197,6 +206,15 @@ func (p *parser) nameAt(off int) (string, int, error) {
 	if off+size > len(p.data) {
 		return "", 0, errAt(off, "name at 0x%x of %d characters runs past the chunk", off, n)
 	}
+	if p.strict {
+		// A stale record's name references may point at bytes that have
+		// been overwritten since: accept only a terminated name whose
+		// stored hash matches it.
+		end := off + 8 + 2*n
+		if p.data[end] != 0 || p.data[end+1] != 0 || binary.LittleEndian.Uint16(p.data[off+4:]) != nameHash(p.data[off+8:end]) {
+			return "", 0, errAt(off, "no valid name at 0x%x", off)
+		}
+	}
 	if s, ok := p.c.names[uint32(off)]; ok {
 		return s, size, nil
 	}
@@ -208,6 +226,16 @@ func (p *parser) nameAt(off int) (string, int, error) {
 		p.c.names[uint32(off)] = s
 	}
 	return s, size, nil
+}
+
+// nameHash is the hash a name structure stores: the low 16 bits of
+// h = h*65599 + c over its UTF-16 code units.
+func nameHash(b []byte) uint16 {
+	var h uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		h = h*65599 + uint32(binary.LittleEndian.Uint16(b[i:]))
+	}
+	return uint16(h)
 }
 
 // name reads a name reference at pos (a 4-byte chunk offset, with the name
@@ -529,7 +557,8 @@ func (p *parser) openElement(start, end int) (*Element, int, error) {
 // and returns the instantiated content.
 func (p *parser) templateInstance(start, end int) ([]Node, int, error) {
 	pos := start + 2
-	if _, err := p.u32(pos, end); err != nil { // template identifier
+	tid, err := p.u32(pos, end) // template identifier
+	if err != nil {
 		return nil, start, err
 	}
 	defOff, err := p.u32(pos+4, end)
@@ -550,6 +579,9 @@ func (p *parser) templateInstance(start, end int) ([]Node, int, error) {
 	t, err := p.template(int(defOff))
 	if err != nil {
 		return nil, start, err
+	}
+	if p.strict && t.id != tid {
+		return nil, start, errAt(start, "template instance names template 0x%08x, the definition at 0x%x is 0x%08x", tid, defOff, t.id)
 	}
 	n, err := p.u32(pos, end)
 	if err != nil {
@@ -633,7 +665,7 @@ func (p *parser) template(off int) (*template, error) {
 		}
 		return nil, err
 	}
-	t := &template{nodes: nodes}
+	t := &template{nodes: nodes, id: binary.LittleEndian.Uint32(p.data[off+4:])}
 	if cache {
 		p.c.templates[uint32(off)] = t
 	}
@@ -683,7 +715,14 @@ func (p *parser) instantiate(nodes []Node, vals []Value, out []Node) ([]Node, er
 			if v.Type == BinXMLType {
 				nested, err := p.nested(v)
 				if err != nil {
-					return nil, err
+					if !p.strict || p.depth > 1 || err == errChunkBudget {
+						return nil, err
+					}
+					// A stale record whose outer template is intact but whose
+					// nested value (its EventData) names a template or names
+					// that are gone: keep what is sound, say what is missing.
+					p.partialErr = err
+					continue
 				}
 				out = append(out, nested...)
 				continue

@@ -29,6 +29,8 @@ type expectedFile struct {
 	// nReg, n4688, n4104 are the summary table's counts, which the detail
 	// tables must match (a check on this parser as much as on the reader).
 	nReg, n4688, n4104 int
+	recovered          int        // evtxinfo's recovered records
+	recoveredXML       int        // of them, rendered as XML by evtxexport
 	registry           [][]string // record, EventRecordID, UtcTime, EventID, EventType, TargetObject, Details, Image, ProcessId, writer
 	proc4688           [][]string // record, EventRecordID, TimeCreated, NewProcessId, NewProcessName, ProcessId, CommandLine, SubjectUserName
 	ps4104             [][]string // record, EventRecordID, TimeCreated, ScriptBlockId, MessageNumber / MessageTotal, Path, characters, SHA-256
@@ -79,6 +81,7 @@ func readExpected(t *testing.T, dir string) map[string]*expectedFile {
 			e := &expectedFile{name: name, eventIDs: map[string]int{}}
 			fmt.Sscanf(c[3], "%d /", &e.chunks)
 			fmt.Sscanf(c[4], "%d /", &e.records)
+			fmt.Sscanf(c[5], "%d / %d", &e.recovered, &e.recoveredXML)
 			e.nReg, _ = strconv.Atoi(c[6])
 			e.n4688, _ = strconv.Atoi(c[8])
 			e.n4104, _ = strconv.Atoi(c[10])
@@ -402,5 +405,61 @@ func TestRecordsParallel_StopsEarlyAndOnCancel(t *testing.T) {
 	}
 	if !errors.Is(last, context.Canceled) || n >= 565 {
 		t.Errorf("after cancel: %d records, last error %v", n, last)
+	}
+}
+
+// The slack of every corpus log holds as many carved records as libevtx
+// counts recovered, and as many render whole as evtxexport renders as XML
+// (EXPECTED.md §7, "recovered: evtxinfo / rendered by evtxexport"); in
+// PanacheSysmon, where all 31 render, they are stale copies of allocated
+// records.
+func TestCorpus_SlackRecordsMatchRecoveredCounts(t *testing.T) {
+	dir := testcorpus.Dir(t)
+	exp := readExpected(t, dir)
+	for name, e := range exp {
+		t.Run(name, func(t *testing.T) {
+			f, err := Open(filepath.Join(dir, "evtx", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			allocated := map[uint64]bool{}
+			for r, err := range f.Records(context.Background()) {
+				if err == nil {
+					allocated[r.System.EventRecordID] = true
+				}
+			}
+			carved, rendered, partial, stale := 0, 0, 0, 0
+			for r, err := range f.Slack(context.Background()) {
+				if err != nil {
+					if !strings.Contains(err.Error(), "without its event data") {
+						carved++
+					}
+					continue
+				}
+				carved++
+				if r.Partial {
+					partial++
+					continue
+				}
+				rendered++
+				if !r.Recovered {
+					t.Error("slack record not marked Recovered")
+				}
+				if allocated[r.System.EventRecordID] {
+					stale++
+				}
+			}
+			if carved != e.recovered {
+				t.Errorf("%d slack records, evtxinfo counts %d", carved, e.recovered)
+			}
+			if name == "PanacheSysmon_vs_AtomicRedTeam01.evtx" && (rendered != 31 || stale != 31) {
+				t.Errorf("%d slack records rendered, %d of them stale copies; want all 31", rendered, stale)
+			}
+			if rendered != e.recoveredXML {
+				t.Errorf("%d slack records rendered whole, evtxexport renders %d", rendered, e.recoveredXML)
+			}
+			t.Logf("%d carved, %d rendered, %d without their event data", carved, rendered, partial)
+		})
 	}
 }

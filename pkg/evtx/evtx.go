@@ -469,6 +469,96 @@ func (c *Chunk) resync(from, end int, lastID uint64) (int, bool) {
 	return 0, false
 }
 
+// Slack yields the records carved from the chunk's slack, after its
+// free-space offset (and after any uncommitted records of a dirty log):
+// every record signature whose size copy matches, as libevtx counts
+// "recovered" records. They are stale, marked Recovered, and rendered only
+// when every template they name is still the one at the offset they point
+// to (template identifier), every name they use is intact (stored hash)
+// and the root is <Event>. When only a nested value (the EventData of a
+// manifest event) fails those checks, the record is yielded without it,
+// marked Partial, after an anomaly saying so; a carved record that cannot
+// be rendered at all is yielded as a *FormatError.
+func (c *Chunk) Slack() iter.Seq2[*Record, error] {
+	return func(yield func(*Record, error) bool) {
+		q := int(c.Header.FreeSpaceOffset)
+		if q < ChunkHeaderSize || q > len(c.data) {
+			return
+		}
+		if c.file.Header.Dirty() || !c.Header.HeaderChecksumValid {
+			for rec, err := range c.Records() {
+				if err == nil && rec.Uncommitted {
+					q = int(rec.Offset-c.Offset) + int(binary.LittleEndian.Uint32(c.data[rec.Offset-c.Offset+4:]))
+				}
+			}
+		}
+		le := binary.LittleEndian
+		for q+28 <= len(c.data) {
+			if c.data[q] != 0x2a || le.Uint32(c.data[q:]) != 0x00002a2a {
+				q++
+				continue
+			}
+			size := int(le.Uint32(c.data[q+4:]))
+			if size < 28 || q+size > len(c.data) || int(le.Uint32(c.data[q+size-4:])) != size {
+				q++
+				continue
+			}
+			if c.parser == nil {
+				c.parser = &parser{c: c, data: c.data}
+			}
+			c.parser.strict, c.parser.partialErr = true, nil
+			root, err := c.parseRecord(q+24, q+size-4)
+			c.parser.strict = false
+			if err == nil && root.Name != "Event" {
+				err = fmt.Errorf("its root element is <%s>, not <Event>", root.Name)
+			}
+			id := le.Uint64(c.data[q+8:])
+			if err != nil {
+				if !yield(nil, c.anomaly(q, "slack record %d at chunk offset 0x%x cannot be rendered: %v", id, q, err)) {
+					return
+				}
+			} else {
+				rec := &Record{Identifier: id, Written: wintime.FromFiletime(le.Uint64(c.data[q+16:])),
+					Offset: c.Offset + int64(q), Chunk: c.Index, Root: root, Recovered: true}
+				if perr := c.parser.partialErr; perr != nil {
+					rec.Partial = true
+					if !yield(nil, c.anomaly(q, "slack record %d at chunk offset 0x%x rendered without its event data: %v", id, q, perr)) {
+						return
+					}
+				}
+				rec.fill()
+				if !yield(rec, nil) {
+					return
+				}
+			}
+			q += size
+		}
+	}
+}
+
+// Slack yields the records carved from the slack of every chunk (see
+// Chunk.Slack), in file order. Chunks that cannot be read are skipped: their
+// anomalies are Records' to report.
+func (f *File) Slack(ctx context.Context) iter.Seq2[*Record, error] {
+	return func(yield func(*Record, error) bool) {
+		for i := 0; i < f.ChunkSlots(); i++ {
+			if err := ctx.Err(); err != nil {
+				yield(nil, err)
+				return
+			}
+			c, err := f.ReadChunk(i)
+			if err != nil {
+				continue
+			}
+			for rec, err := range c.Slack() {
+				if !yield(rec, err) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // uncommitted reads, in a dirty log, the records written after the chunk's
 // free-space offset before the header was updated: only records that
 // continue the chunk's record numbering exactly (stale copies in the slack

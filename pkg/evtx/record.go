@@ -24,6 +24,12 @@ type Record struct {
 	// free-space offset, continuing the chunk's record numbering: written,
 	// but not yet committed to the chunk header.
 	Uncommitted bool
+	// Recovered marks a record carved from a chunk's slack (Chunk.Slack):
+	// a stale copy of an older record, or of the log the file was cut from.
+	Recovered bool
+	// Partial marks a recovered record rendered without a nested value (its
+	// EventData) whose template or names are no longer in the chunk.
+	Partial bool
 
 	// Root is the rendered <Event> element.
 	Root *Element

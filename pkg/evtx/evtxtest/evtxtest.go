@@ -170,6 +170,15 @@ func dataType(v any) byte {
 	return tString
 }
 
+// templateID derives a template's identifier from its key (FNV-1a).
+func templateID(key string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	return h
+}
+
 func templateKey(r Record) string {
 	k := ""
 	for _, d := range r.Data {
@@ -227,16 +236,20 @@ func (c *chunkWriter) record(r Record) {
 	c.b = append(c.b, 0x0f, 0x01, 0x01, 0x00)
 	c.u8(0x0c)
 	c.u8(0x01)
-	c.u32(0x12345678)
 	key := templateKey(r)
+	// The instance names its template by the first 4 bytes of the
+	// definition's GUID, as Windows writes them.
+	c.u32(templateID(key))
 	if off, ok := c.tmpl[key]; ok {
 		c.u32(off)
 	} else {
 		off := uint32(len(c.b) + 4)
 		c.tmpl[key] = off
 		c.u32(off)
-		c.u32(0)                               // next template
-		c.b = append(c.b, make([]byte, 16)...) // GUID
+		c.u32(0) // next template
+		guid := make([]byte, 16)
+		binary.LittleEndian.PutUint32(guid, templateID(key))
+		c.b = append(c.b, guid...)
 		sizeAt := len(c.b)
 		c.u32(0)
 		c.definition(r)
