@@ -123,7 +123,18 @@ func scalarValue(n *yaml.Node) (ruleValue, bool) {
 	return v, true
 }
 
-// compileField compiles one selection entry. key is "Field|mod|mod".
+// fieldSpec is one selection entry being compiled: "Field|mods: values".
+type fieldSpec struct {
+	key       string // as written, for messages
+	keyNode   *yaml.Node
+	valNode   *yaml.Node
+	vals      []ruleValue
+	has       map[string]bool
+	placement string // "", "contains", "startswith" or "endswith"
+}
+
+// compileField compiles one selection entry. key is "Field|mod|mod";
+// fieldless entries are keyword searches over every field.
 func (l *loader) compileField(keyNode, valNode *yaml.Node, fieldless bool) *fieldMatcher {
 	key := keyNode.Value
 	parts := strings.Split(key, "|")
@@ -133,297 +144,349 @@ func (l *loader) compileField(keyNode, valNode *yaml.Node, fieldless bool) *fiel
 	m := &fieldMatcher{field: parts[0], mods: parts[1:], line: keyNode.Line, col: keyNode.Column}
 	if fieldless {
 		m.field = ""
-	}
-	if !fieldless && m.field == "" {
+	} else if m.field == "" {
 		l.errorf(keyNode, "empty field name in %q", key)
 		return nil
-	}
-	if !fieldless && !l.fieldKnown(m.field) {
+	} else if !l.fieldKnown(m.field) {
 		l.unknownField(keyNode, m.field)
 		return nil
 	}
-
-	// Values.
-	var vals []ruleValue
-	switch valNode.Kind {
-	case yaml.ScalarNode:
-		v, _ := scalarValue(valNode)
-		vals = append(vals, v)
-	case yaml.SequenceNode:
-		if len(valNode.Content) == 0 {
-			l.errorf(valNode, "%s: empty list of values", key)
-			return nil
-		}
-		for _, c := range valNode.Content {
-			v, ok := scalarValue(c)
-			if !ok {
-				l.errorf(c, "%s: a value must be a string, number, boolean or null, not a %s", key, kindName(c))
-				return nil
-			}
-			vals = append(vals, v)
-		}
-	default:
-		l.errorf(valNode, "%s: a value must be a string, number, boolean, null or a list of them, not a %s", key, kindName(valNode))
+	sp := &fieldSpec{key: key, keyNode: keyNode, valNode: valNode}
+	if !l.fieldValues(sp) || !l.fieldModifiers(sp, m) {
 		return nil
 	}
+	has := sp.has
+	var ok bool
+	switch {
+	case has["exists"]:
+		ok = l.compileExists(sp, m)
+	case has["gt"] || has["gte"] || has["lt"] || has["lte"]:
+		ok = l.compileCompare(sp, m)
+	case has["cidr"]:
+		ok = l.compileCIDR(sp, m)
+	case has["re"]:
+		ok = l.compileRegexp(sp, m)
+	case has["fieldref"]:
+		ok = l.compileFieldref(sp, m)
+	default:
+		if fieldless && sp.placement == "" {
+			sp.placement = "contains" // keywords search inside every field
+		}
+		ok = l.compileStrings(sp, m)
+	}
+	if !ok {
+		return nil
+	}
+	return m
+}
 
-	// Modifiers.
-	has := map[string]bool{}
+// fieldValues reads the value or list of values of an entry.
+func (l *loader) fieldValues(sp *fieldSpec) bool {
+	switch n := sp.valNode; n.Kind {
+	case yaml.ScalarNode:
+		v, _ := scalarValue(n)
+		sp.vals = append(sp.vals, v)
+	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			l.errorf(n, "%s: empty list of values", sp.key)
+			return false
+		}
+		for _, c := range n.Content {
+			v, ok := scalarValue(c)
+			if !ok {
+				l.errorf(c, "%s: a value must be a string, number, boolean or null, not a %s", sp.key, kindName(c))
+				return false
+			}
+			sp.vals = append(sp.vals, v)
+		}
+	default:
+		l.errorf(n, "%s: a value must be a string, number, boolean, null or a list of them, not a %s", sp.key, kindName(n))
+		return false
+	}
+	return true
+}
+
+// fieldModifiers checks the modifiers of an entry: known, not repeated,
+// one placement at most, no null value with modifiers.
+func (l *loader) fieldModifiers(sp *fieldSpec, m *fieldMatcher) bool {
+	sp.has = map[string]bool{}
 	for _, mod := range m.mods {
 		if _, ok := Modifiers[mod]; !ok {
 			if hint := didYouMean(mod, modifierNames()); hint != "" {
-				l.errorf(keyNode, "%s: unknown modifier %q%s", key, mod, hint)
+				l.errorf(sp.keyNode, "%s: unknown modifier %q%s", sp.key, mod, hint)
 			} else {
-				l.errorf(keyNode, "%s: unknown modifier %q (known: %s)", key, mod, strings.Join(modifierNames(), ", "))
+				l.errorf(sp.keyNode, "%s: unknown modifier %q (known: %s)", sp.key, mod, strings.Join(modifierNames(), ", "))
 			}
-			return nil
+			return false
 		}
-		if has[mod] {
-			l.errorf(keyNode, "%s: modifier %q given twice", key, mod)
-			return nil
+		if sp.has[mod] {
+			l.errorf(sp.keyNode, "%s: modifier %q given twice", sp.key, mod)
+			return false
 		}
-		has[mod] = true
+		sp.has[mod] = true
 	}
-	if has["expand"] {
-		l.errorf(keyNode, "%s: modifier \"expand\" is not supported: its placeholders are filled by a Sigma processing pipeline, which envhunt does not run; replace the placeholder with the values", key)
-		return nil
+	if sp.has["expand"] {
+		l.errorf(sp.keyNode, "%s: modifier \"expand\" is not supported: its placeholders are filled by a Sigma processing pipeline, which envhunt does not run; replace the placeholder with the values", sp.key)
+		return false
 	}
-	m.all = has["all"]
-	m.cased = has["cased"]
-	allowOnly := func(what string, allowed ...string) bool {
-		ok := map[string]bool{what: true}
-		for _, a := range allowed {
-			ok[a] = true
-		}
-		for _, mod := range m.mods {
-			if !ok[mod] {
-				l.errorf(keyNode, "%s: modifier %q cannot be combined with %q", key, mod, what)
+	m.all = sp.has["all"]
+	m.cased = sp.has["cased"]
+	for _, p := range []string{"contains", "startswith", "endswith"} {
+		if sp.has[p] {
+			if sp.placement != "" {
+				l.errorf(sp.keyNode, "%s: modifiers %q and %q exclude each other", sp.key, sp.placement, p)
 				return false
 			}
+			sp.placement = p
 		}
+	}
+	for _, v := range sp.vals {
+		if v.null && len(m.mods) > 0 {
+			l.errorf(v.node, "%s: null (field absent or empty) cannot be used with modifiers", sp.key)
+			return false
+		}
+	}
+	return true
+}
+
+// allowOnly reports an error for any modifier of m besides what and
+// allowed.
+func (l *loader) allowOnly(sp *fieldSpec, m *fieldMatcher, what string, allowed ...string) bool {
+	ok := map[string]bool{what: true}
+	for _, a := range allowed {
+		ok[a] = true
+	}
+	for _, mod := range m.mods {
+		if !ok[mod] {
+			l.errorf(sp.keyNode, "%s: modifier %q cannot be combined with %q", sp.key, mod, what)
+			return false
+		}
+	}
+	return true
+}
+
+func (l *loader) compileExists(sp *fieldSpec, m *fieldMatcher) bool {
+	if !l.allowOnly(sp, m, "exists") {
+		return false
+	}
+	if len(sp.vals) != 1 || !sp.vals[0].isBool {
+		l.errorf(sp.valNode, "%s: exists takes true or false", sp.key)
+		return false
+	}
+	m.kind = kindExists
+	m.exists = sp.vals[0].text == "true"
+	return true
+}
+
+func (l *loader) compileCompare(sp *fieldSpec, m *fieldMatcher) bool {
+	op := ""
+	for _, o := range []string{"gt", "gte", "lt", "lte"} {
+		if sp.has[o] {
+			op = o
+		}
+	}
+	if !l.allowOnly(sp, m, op) {
+		return false
+	}
+	m.kind, m.cmpOp = kindCompare, op
+	for _, v := range sp.vals {
+		f, err := strconv.ParseFloat(v.text, 64)
+		if !v.isNum || err != nil || math.IsNaN(f) {
+			l.errorf(v.node, "%s: %s takes a number, not %q", sp.key, op, v.text)
+			return false
+		}
+		m.cmpVal = append(m.cmpVal, f)
+	}
+	return true
+}
+
+func (l *loader) compileCIDR(sp *fieldSpec, m *fieldMatcher) bool {
+	if !l.allowOnly(sp, m, "cidr", "all") {
+		return false
+	}
+	m.kind = kindCIDR
+	for _, v := range sp.vals {
+		p, err := netip.ParsePrefix(strings.TrimSpace(v.text))
+		if err != nil {
+			l.errorf(v.node, "%s: %q is not a network in CIDR notation (%v)", sp.key, v.text, err)
+			return false
+		}
+		m.prefixes = append(m.prefixes, p.Masked())
+	}
+	return true
+}
+
+func (l *loader) compileRegexp(sp *fieldSpec, m *fieldMatcher) bool {
+	if !l.allowOnly(sp, m, "re", "i", "m", "s", "all") {
+		return false
+	}
+	m.kind = kindRegexp
+	flags := ""
+	for _, f := range []string{"i", "m", "s"} {
+		if sp.has[f] {
+			flags += f
+		}
+	}
+	for _, v := range sp.vals {
+		if !v.isStr {
+			l.errorf(v.node, "%s: a regular expression must be a string", sp.key)
+			return false
+		}
+		if len(v.text) > maxRegexpLen {
+			l.errorf(v.node, "%s: regular expression longer than %d bytes", sp.key, maxRegexpLen)
+			return false
+		}
+		src := v.text
+		if flags != "" {
+			src = "(?" + flags + ")" + src
+		}
+		re, err := regexp.Compile(src)
+		if err != nil {
+			l.errorf(v.node, "%s: bad regular expression %q: %v (Go RE2 syntax: no look-around or back-references)", sp.key, v.text, err)
+			return false
+		}
+		m.res = append(m.res, re)
+	}
+	return true
+}
+
+func (l *loader) compileFieldref(sp *fieldSpec, m *fieldMatcher) bool {
+	if !l.allowOnly(sp, m, "fieldref", "contains", "startswith", "endswith", "all", "cased") {
+		return false
+	}
+	m.kind = kindFieldref
+	m.refMode = map[string]byte{"": '=', "startswith": '^', "endswith": '$', "contains": '~'}[sp.placement]
+	for _, v := range sp.vals {
+		if !v.isStr || v.text == "" {
+			l.errorf(v.node, "%s: fieldref takes the name of another field", sp.key)
+			return false
+		}
+		if !l.fieldKnown(v.text) {
+			l.unknownField(v.node, v.text)
+			return false
+		}
+		m.refs = append(m.refs, v.text)
+	}
+	return true
+}
+
+// compileStrings compiles plain, wildcard, encoded and windash values into
+// wildcard patterns.
+func (l *loader) compileStrings(sp *fieldSpec, m *fieldMatcher) bool {
+	has, key := sp.has, sp.key
+	for _, f := range []string{"i", "m", "s"} {
+		if has[f] {
+			l.errorf(sp.keyNode, "%s: modifier %q only applies after re", key, f)
+			return false
+		}
+	}
+	enc := ""
+	for _, e := range []string{"wide", "utf16le", "utf16be", "utf16"} {
+		if has[e] {
+			if enc != "" {
+				l.errorf(sp.keyNode, "%s: modifiers %q and %q exclude each other", key, enc, e)
+				return false
+			}
+			enc = e
+		}
+	}
+	b64 := ""
+	if has["base64"] && has["base64offset"] {
+		l.errorf(sp.keyNode, "%s: modifiers \"base64\" and \"base64offset\" exclude each other", key)
+		return false
+	}
+	if has["base64"] {
+		b64 = "base64"
+	} else if has["base64offset"] {
+		b64 = "base64offset"
+	}
+	if enc != "" && b64 == "" {
+		l.errorf(sp.keyNode, "%s: modifier %q needs base64 or base64offset after it", key, enc)
+		return false
+	}
+	if b64 != "" && has["windash"] {
+		l.errorf(sp.keyNode, "%s: modifiers \"windash\" and %q cannot be combined", key, b64)
+		return false
+	}
+	m.kind = kindString
+	if sp.vals[0].null && len(sp.vals) == 1 {
+		m.kind = kindNull
 		return true
 	}
-	placement := ""
-	for _, p := range []string{"contains", "startswith", "endswith"} {
-		if has[p] {
-			if placement != "" {
-				l.errorf(keyNode, "%s: modifiers %q and %q exclude each other", key, placement, p)
-				return nil
+	for _, v := range sp.vals {
+		if v.null {
+			m.orNull = true
+			continue
+		}
+		text := v.text
+		if v.isNum && m.field == "Details" && len(m.mods) == 0 && !hasSysmonNumber(sp.vals) {
+			l.warnf(v.node, "%s: Details holds registry data as Sysmon prints it, so the number %s matches only text values, never a DWORD; write 'DWORD (0x%08x)' too, or test the typed field Data", key, v.text, parseIntOr0(v.text))
+		}
+		if !v.isStr {
+			text = escapeWildcards(text)
+		} else if escapesWildcard(text) {
+			l.warnf(v.node, "%s: %q holds \\* or \\? which Sigma reads as a literal * or ?; for a backslash followed by a wildcard write \\\\* (or \\\\?)", key, text)
+		}
+		var alts []string
+		switch {
+		case b64 != "":
+			if hasWildcards(text) {
+				l.errorf(v.node, "%s: wildcards cannot be base64-encoded; escape * and ? as \\* and \\?", key)
+				return false
 			}
-			placement = p
+			raw := encodeText(unescapeLiteral(text), enc)
+			if b64 == "base64" {
+				alts = []string{escapeWildcards(base64.StdEncoding.EncodeToString(raw))}
+			} else {
+				for _, a := range base64Offsets(raw) {
+					alts = append(alts, escapeWildcards(a))
+				}
+			}
+			m.cased = true // base64 text is case-sensitive by nature
+		case has["windash"]:
+			var ok bool
+			alts, ok = windashVariants(text)
+			if !ok {
+				l.errorf(v.node, "%s: windash: too many dashes to expand (at most %d)", key, maxWindash)
+				return false
+			}
+		default:
+			alts = []string{text}
 		}
-	}
-	for _, v := range vals {
-		if v.null && len(m.mods) > 0 {
-			l.errorf(v.node, "%s: null (field absent or empty) cannot be used with modifiers", key)
-			return nil
+		l.patterns += len(alts)
+		if l.patterns > maxPatternsPerRule {
+			l.errorf(v.node, "%s: more than %d values after expansion in one rule", key, maxPatternsPerRule)
+			return false
 		}
+		m.groups = append(m.groups, placedGlobs(alts, sp.placement, m.cased))
 	}
+	if m.orNull && m.all {
+		l.errorf(sp.valNode, "%s: null cannot be used in a list with the all modifier", key)
+		return false
+	}
+	return true
+}
 
-	switch {
-	case has["exists"]:
-		if !allowOnly("exists") {
-			return nil
+// placedGlobs compiles values in Sigma notation with their placement.
+func placedGlobs(alts []string, placement string, cased bool) []*glob {
+	var group []*glob
+	star := globTok{kind: '*'}
+	for _, a := range alts {
+		if !cased {
+			a = strings.ToLower(a)
 		}
-		if len(vals) != 1 || !vals[0].isBool {
-			l.errorf(valNode, "%s: exists takes true or false", key)
-			return nil
+		// Placement wraps the parsed tokens, not the text: a trailing
+		// backslash must not escape the added star.
+		toks := parseWildcards(a)
+		if placement == "contains" || placement == "endswith" {
+			toks = append([]globTok{star}, toks...)
 		}
-		m.kind = kindExists
-		m.exists = vals[0].text == "true"
-	case has["gt"] || has["gte"] || has["lt"] || has["lte"]:
-		op := ""
-		for _, o := range []string{"gt", "gte", "lt", "lte"} {
-			if has[o] {
-				op = o
-			}
+		if placement == "contains" || placement == "startswith" {
+			toks = append(toks, star)
 		}
-		if !allowOnly(op) {
-			return nil
-		}
-		m.kind, m.cmpOp = kindCompare, op
-		for _, v := range vals {
-			f, err := strconv.ParseFloat(v.text, 64)
-			if !v.isNum || err != nil || math.IsNaN(f) {
-				l.errorf(v.node, "%s: %s takes a number, not %q", key, op, v.text)
-				return nil
-			}
-			m.cmpVal = append(m.cmpVal, f)
-		}
-	case has["cidr"]:
-		if !allowOnly("cidr", "all") {
-			return nil
-		}
-		m.kind = kindCIDR
-		for _, v := range vals {
-			p, err := netip.ParsePrefix(strings.TrimSpace(v.text))
-			if err != nil {
-				l.errorf(v.node, "%s: %q is not a network in CIDR notation (%v)", key, v.text, err)
-				return nil
-			}
-			m.prefixes = append(m.prefixes, p.Masked())
-		}
-	case has["re"]:
-		if !allowOnly("re", "i", "m", "s", "all") {
-			return nil
-		}
-		m.kind = kindRegexp
-		flags := ""
-		for _, f := range []string{"i", "m", "s"} {
-			if has[f] {
-				flags += f
-			}
-		}
-		for _, v := range vals {
-			if !v.isStr {
-				l.errorf(v.node, "%s: a regular expression must be a string", key)
-				return nil
-			}
-			if len(v.text) > maxRegexpLen {
-				l.errorf(v.node, "%s: regular expression longer than %d bytes", key, maxRegexpLen)
-				return nil
-			}
-			src := v.text
-			if flags != "" {
-				src = "(?" + flags + ")" + src
-			}
-			re, err := regexp.Compile(src)
-			if err != nil {
-				l.errorf(v.node, "%s: bad regular expression %q: %v (Go RE2 syntax: no look-around or back-references)", key, v.text, err)
-				return nil
-			}
-			m.res = append(m.res, re)
-		}
-	case has["fieldref"]:
-		if !allowOnly("fieldref", "contains", "startswith", "endswith", "all", "cased") {
-			return nil
-		}
-		m.kind = kindFieldref
-		m.refMode = map[string]byte{"": '=', "startswith": '^', "endswith": '$', "contains": '~'}[placement]
-		for _, v := range vals {
-			if !v.isStr || v.text == "" {
-				l.errorf(v.node, "%s: fieldref takes the name of another field", key)
-				return nil
-			}
-			if !l.fieldKnown(v.text) {
-				l.unknownField(v.node, v.text)
-				return nil
-			}
-			m.refs = append(m.refs, v.text)
-		}
-	default:
-		for _, f := range []string{"i", "m", "s"} {
-			if has[f] {
-				l.errorf(keyNode, "%s: modifier %q only applies after re", key, f)
-				return nil
-			}
-		}
-		enc := ""
-		for _, e := range []string{"wide", "utf16le", "utf16be", "utf16"} {
-			if has[e] {
-				if enc != "" {
-					l.errorf(keyNode, "%s: modifiers %q and %q exclude each other", key, enc, e)
-					return nil
-				}
-				enc = e
-			}
-		}
-		b64 := ""
-		if has["base64"] && has["base64offset"] {
-			l.errorf(keyNode, "%s: modifiers \"base64\" and \"base64offset\" exclude each other", key)
-			return nil
-		}
-		if has["base64"] {
-			b64 = "base64"
-		} else if has["base64offset"] {
-			b64 = "base64offset"
-		}
-		if enc != "" && b64 == "" {
-			l.errorf(keyNode, "%s: modifier %q needs base64 or base64offset after it", key, enc)
-			return nil
-		}
-		if b64 != "" && has["windash"] {
-			l.errorf(keyNode, "%s: modifiers \"windash\" and %q cannot be combined", key, b64)
-			return nil
-		}
-		if fieldless && placement == "" {
-			placement = "contains" // keywords search inside every field
-		}
-		m.kind = kindString
-		if vals[0].null && len(vals) == 1 {
-			m.kind = kindNull
-			return m
-		}
-		for _, v := range vals {
-			if v.null {
-				m.orNull = true
-				continue
-			}
-			text := v.text
-			if v.isNum && m.field == "Details" && len(m.mods) == 0 && !hasSysmonNumber(vals) {
-				l.warnf(v.node, "%s: Details holds registry data as Sysmon prints it, so the number %s matches only text values, never a DWORD; write 'DWORD (0x%08x)' too, or test the typed field Data", key, v.text, parseIntOr0(v.text))
-			}
-			if !v.isStr {
-				text = escapeWildcards(text)
-			} else if escapesWildcard(text) {
-				l.warnf(v.node, "%s: %q holds \\* or \\? which Sigma reads as a literal * or ?; for a backslash followed by a wildcard write \\\\* (or \\\\?)", key, text)
-			}
-			var alts []string
-			switch {
-			case b64 != "":
-				if hasWildcards(text) {
-					l.errorf(v.node, "%s: wildcards cannot be base64-encoded; escape * and ? as \\* and \\?", key)
-					return nil
-				}
-				raw := encodeText(unescapeLiteral(text), enc)
-				if b64 == "base64" {
-					alts = []string{escapeWildcards(base64.StdEncoding.EncodeToString(raw))}
-				} else {
-					for _, a := range base64Offsets(raw) {
-						alts = append(alts, escapeWildcards(a))
-					}
-				}
-				m.cased = true // base64 text is case-sensitive by nature
-			case has["windash"]:
-				var ok bool
-				alts, ok = windashVariants(text)
-				if !ok {
-					l.errorf(v.node, "%s: windash: too many dashes to expand (at most %d)", key, maxWindash)
-					return nil
-				}
-			default:
-				alts = []string{text}
-			}
-			l.patterns += len(alts)
-			if l.patterns > maxPatternsPerRule {
-				l.errorf(v.node, "%s: more than %d values after expansion in one rule", key, maxPatternsPerRule)
-				return nil
-			}
-			var group []*glob
-			for _, a := range alts {
-				if !m.cased {
-					a = strings.ToLower(a)
-				}
-				// Placement wraps the parsed tokens, not the text: a
-				// trailing backslash must not escape the added star.
-				toks := parseWildcards(a)
-				star := globTok{kind: '*'}
-				if placement == "contains" || placement == "endswith" {
-					toks = append([]globTok{star}, toks...)
-				}
-				if placement == "contains" || placement == "startswith" {
-					toks = append(toks, star)
-				}
-				group = append(group, newGlob(mergeStars(toks)))
-			}
-			m.groups = append(m.groups, group)
-		}
-		if m.orNull && m.all {
-			l.errorf(valNode, "%s: null cannot be used in a list with the all modifier", key)
-			return nil
-		}
+		group = append(group, newGlob(mergeStars(toks)))
 	}
-	return m
+	return group
 }
 
 const (
