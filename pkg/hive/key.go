@@ -144,7 +144,9 @@ func (k *Key) child(off uint32) (*Key, bool) {
 }
 
 // Subkeys returns the key's subkeys in on-disk list order. Entries that cannot
-// be read are skipped and recorded as anomalies.
+// be read, or whose parent pointer names another key, are skipped and
+// recorded as anomalies. To visit a whole tree use Walk or Keys, which also
+// guard against cycles and lists shared between keys.
 func (k *Key) Subkeys() ([]*Key, error) {
 	offs := k.subkeyOffsets(nil, nil)
 	keys := make([]*Key, 0, len(offs))
