@@ -134,3 +134,53 @@ print(ndr_pack(f).hex())
 		}
 	}
 }
+
+// Samba's scripts.ini reader (samba.gp_parse.gp_ini.GPScriptsIniParser,
+// UTF-16 with BOM, like Windows writes) reads the sections and keys
+// MarshalScripts writes, and they are the ones LoadScripts reads back.
+func TestOracleSamba_ReadsWhatMarshalScriptsWrites(t *testing.T) {
+	needSamba(t)
+	scripts := []Script{
+		{Phase: Logon, Index: 0, CmdLine: "setpath.cmd", Parameters: "/quiet"},
+		{Phase: Logon, Index: 1, CmdLine: `\\corp.example\NETLOGON\map drives.cmd`, Parameters: "S: T:"},
+		{Phase: Startup, Index: 0, CmdLine: `C:\Windows\System32\setx.exe`, Parameters: `/M GOROOT C:\Go`},
+	}
+	path := filepath.Join(t.TempDir(), "scripts.ini")
+	data := MarshalScripts(scripts)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `
+import json, sys
+import samba.gp_parse.gp_ini as g
+p = g.GPScriptsIniParser()
+p.parse(open(sys.argv[1], 'rb').read())
+print(json.dumps({s: dict(p.ini_conf.items(s)) for s in p.ini_conf.sections()}))
+`
+	out, err := exec.Command(sambaPython, "-c", script, path).Output()
+	if err != nil {
+		t.Fatalf("samba: %v", err)
+	}
+	var sections map[string]map[string]string
+	if err := json.Unmarshal(out, &sections); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	parsed, err := LoadScripts(path, data, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, keys := range sections {
+		n += len(keys)
+	}
+	if n != 2*len(parsed.Scripts) || len(parsed.Scripts) != len(scripts) {
+		t.Fatalf("samba read %d keys in %v, LoadScripts %d scripts", n, sections, len(parsed.Scripts))
+	}
+	for _, s := range parsed.Scripts {
+		sec := sections[string(s.Phase)]
+		idx := strconv.Itoa(s.Index)
+		if sec[idx+"CmdLine"] != s.CmdLine || sec[idx+"Parameters"] != s.Parameters {
+			t.Errorf("%s %d: samba %q %q, envhunt %q %q", s.Phase, s.Index, sec[idx+"CmdLine"], sec[idx+"Parameters"], s.CmdLine, s.Parameters)
+		}
+	}
+}
