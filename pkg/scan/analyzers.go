@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -88,7 +89,7 @@ var analyzers = []analyzer{
 func traceEvents(ctx context.Context, hc *hostContext, f analyze.Filter, emit analyze.Emit) error {
 	var errs []error
 	for _, file := range hc.ev.ByKind(evidence.KindETL) {
-		tf, err := etl.Open(file.Path)
+		tf, err := openTrace(file)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -109,7 +110,7 @@ func traceEvents(ctx context.Context, hc *hostContext, f analyze.Filter, emit an
 func evtxEvents(ctx context.Context, hc *hostContext, f analyze.Filter, emit analyze.Emit) error {
 	var errs []error
 	for _, file := range hc.ev.ByKind(evidence.KindEVTX) {
-		lf, err := evtx.Open(file.Path)
+		lf, err := openEventLog(file)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -129,6 +130,36 @@ func evtxEvents(ctx context.Context, hc *hostContext, f analyze.Filter, emit ana
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// maxArchivedLog bounds a trace or event log read from a ZIP collection
+// into memory.
+const maxArchivedLog = 1 << 30
+
+// openTrace opens a trace from disk, or from its bytes for a member of a ZIP
+// collection.
+func openTrace(f evidence.File) (*etl.File, error) {
+	if f.Archive == "" {
+		return etl.Open(f.Path)
+	}
+	data, err := evidence.ReadFile(f.Path, maxArchivedLog)
+	if err != nil {
+		return nil, err
+	}
+	return etl.NewReader(bytes.NewReader(data), int64(len(data)))
+}
+
+// openEventLog opens an event log from disk, or from its bytes for a member
+// of a ZIP collection.
+func openEventLog(f evidence.File) (*evtx.File, error) {
+	if f.Archive == "" {
+		return evtx.Open(f.Path)
+	}
+	data, err := evidence.ReadFile(f.Path, maxArchivedLog)
+	if err != nil {
+		return nil, err
+	}
+	return evtx.NewReader(bytes.NewReader(data), int64(len(data)), f.Path)
 }
 
 // withHost fills the host and, from the TargetObject's SID, the user of

@@ -14,8 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -364,7 +362,7 @@ func (hc *hostContext) environment() []*envmodel.User {
 		opts.Files = vols
 	}
 	for _, f := range hc.ev.ByKind(evidence.KindGoEnv) {
-		if data, err := readBounded(f.Path, maxGoEnvFile); err == nil {
+		if data, err := evidence.ReadFile(f.Path, maxGoEnvFile); err == nil {
 			opts.GoEnv[strings.ToLower(f.Profile)] = data
 		} else {
 			hc.sum.Problems = append(hc.sum.Problems, err.Error())
@@ -372,22 +370,6 @@ func (hc *hostContext) environment() []*envmodel.User {
 	}
 	hc.env = envmodel.Build(hc.machine, opts)
 	return hc.env
-}
-
-func readBounded(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s: larger than %d bytes, not read", path, max)
-	}
-	return data, nil
 }
 
 func openHost(ctx context.Context, h *evidence.Host, opts Options) *hostContext {
@@ -407,14 +389,7 @@ func openHost(ctx context.Context, h *evidence.Host, opts Options) *hostContext 
 			hc.sum.Files["snapshot hive"]++
 			continue
 		}
-		hopts := append([]hive.Option(nil), opts.HiveOptions...)
-		switch {
-		case opts.NoLogs:
-			hopts = append(hopts, hive.WithoutLogs())
-		case len(f.Logs) > 0:
-			hopts = append(hopts, hive.WithLogs(f.Logs...))
-		}
-		hv, err := hive.Open(f.Path, hopts...)
+		hv, err := openEvidenceHive(f, opts.NoLogs, opts.HiveOptions)
 		if err != nil {
 			hc.sum.Problems = append(hc.sum.Problems, err.Error())
 			continue
@@ -436,7 +411,7 @@ func openHost(ctx context.Context, h *evidence.Host, opts Options) *hostContext 
 		if hv.Recovered() {
 			// The file as it is on disk, to tell which values only the
 			// logs hold.
-			if disk, err := hive.Open(f.Path, append(append([]hive.Option(nil), opts.HiveOptions...), hive.WithoutLogs())...); err == nil {
+			if disk, err := openEvidenceHive(f, true, opts.HiveOptions); err == nil {
 				hc.onDisk[hv] = disk
 			}
 		}

@@ -1,7 +1,9 @@
 package scan
 
 import (
+	"archive/zip"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -161,5 +163,62 @@ func TestScan_MinLevelAndEvents(t *testing.T) {
 func TestScan_NoEvidenceIsAnError(t *testing.T) {
 	if _, err := Scan(context.Background(), []string{t.TempDir()}, Options{}, func(*report.Finding) error { return nil }); err == nil {
 		t.Fatal("want an error for a folder with no evidence")
+	}
+}
+
+// zipDir writes every file under dir into a ZIP archive at dst, with
+// slash-separated names relative to dir.
+func zipDir(t *testing.T, dir, dst string) {
+	t.Helper()
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(out)
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		w, err := zw.Create(filepath.ToSlash(rel))
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestScan_ZIPCollectionGivesTheSameFindings(t *testing.T) {
+	dir := fixtureHost(t)
+	zpath := filepath.Join(t.TempDir(), "collection.zip")
+	zipDir(t, dir, zpath)
+	summary := func(input string) []string {
+		var out []string
+		if _, err := Scan(context.Background(), []string{input}, Options{}, func(f *report.Finding) error {
+			out = append(out, f.RuleID+" "+f.Key+" "+f.Value)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(out)
+		return out
+	}
+	fromDir, fromZip := summary(dir), summary(zpath)
+	if len(fromDir) == 0 || strings.Join(fromDir, "\n") != strings.Join(fromZip, "\n") {
+		t.Errorf("directory:\n%s\nzip:\n%s", strings.Join(fromDir, "\n"), strings.Join(fromZip, "\n"))
 	}
 }
