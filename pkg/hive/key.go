@@ -14,7 +14,6 @@ type Key struct {
 	off       uint32
 	nk        []byte
 	name      string
-	nameRaw   []byte
 	nameValid bool
 	path      string
 }
@@ -38,11 +37,11 @@ func (h *Hive) keyAt(off uint32, parent *Key) (*Key, error) {
 		h.anomaly(off, AnomalyLengthCapped, k.parentPath(parent), true, "key name length %d is larger than its cell (%d bytes left); name cut", n, max)
 		n = max
 	}
-	k.nameRaw = p[nkName : nkName+n : nkName+n]
+	raw := p[nkName : nkName+n : nkName+n]
 	if le16(p[nkFlags:])&nkCompName != 0 {
-		k.name, k.nameValid = h.latin1Name(k.nameRaw), true
+		k.name, k.nameValid = h.latin1Name(raw), true
 	} else {
-		k.name, k.nameValid = decodeUTF16(k.nameRaw)
+		k.name, k.nameValid = decodeUTF16(raw)
 	}
 	if parent != nil {
 		if parent.path == "" {
@@ -69,7 +68,10 @@ func (k *Key) parentPath(parent *Key) string {
 func (k *Key) Name() string { return k.name }
 
 // NameRaw is the key name's on-disk bytes. Do not modify them.
-func (k *Key) NameRaw() []byte { return k.nameRaw }
+func (k *Key) NameRaw() []byte {
+	n := min(int(le16(k.nk[nkNameLength:])), len(k.nk)-nkName)
+	return k.nk[nkName : nkName+n : nkName+n]
+}
 
 // NameValid is false when the UTF-16 name held lone surrogates or an odd byte
 // (Name then has U+FFFD in their place).

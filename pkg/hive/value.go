@@ -46,7 +46,6 @@ type Value struct {
 	off       uint32
 	vk        []byte
 	name      string
-	nameRaw   []byte
 	nameValid bool
 }
 
@@ -166,11 +165,11 @@ func (k *Key) valueAt(off uint32, v *Value) bool {
 		h.anomaly(off, AnomalyLengthCapped, k.path, true, "value name length %d is larger than its cell (%d bytes left); name cut", n, max)
 		n = max
 	}
-	v.nameRaw = p[vkName : vkName+n : vkName+n]
+	raw := p[vkName : vkName+n : vkName+n]
 	if le16(p[vkFlags:])&vkCompName != 0 {
-		v.name, v.nameValid = h.latin1Name(v.nameRaw), true
+		v.name, v.nameValid = h.latin1Name(raw), true
 	} else {
-		v.name, v.nameValid = decodeUTF16(v.nameRaw)
+		v.name, v.nameValid = decodeUTF16(raw)
 	}
 	return true
 }
@@ -197,7 +196,10 @@ func (k *Key) Value(name string) (*Value, error) {
 func (v *Value) Name() string { return v.name }
 
 // NameRaw is the value name's on-disk bytes. Do not modify them.
-func (v *Value) NameRaw() []byte { return v.nameRaw }
+func (v *Value) NameRaw() []byte {
+	n := min(int(le16(v.vk[vkNameLength:])), len(v.vk)-vkName)
+	return v.vk[vkName : vkName+n : vkName+n]
+}
 
 // NameValid is false when the UTF-16 name held lone surrogates.
 func (v *Value) NameValid() bool { return v.nameValid }
