@@ -154,6 +154,9 @@ func infoText(w io.Writer, r *infoReport) error {
 	line("sequence", "primary %d, secondary %d", r.PrimarySeq, r.SecondarySeq)
 	line("checksum ok", "%v", r.ChecksumOK)
 	line("dirty", "%v", r.Dirty)
+	if len(r.Logs) == 0 {
+		line("logs", "none")
+	}
 	for _, l := range r.Logs {
 		state := "applied"
 		if !l.Applied {
