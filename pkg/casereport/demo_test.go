@@ -146,6 +146,16 @@ func TestBuild_DemoUsers(t *testing.T) {
 	if a := users[aliceSID]; a.CentralProfile != `\\FS01\profiles$\alice` || !a.UnloadTime.Equal(time.Date(2025, 6, 10, 18, 2, 44, 0, time.UTC)) {
 		t.Errorf("alice: central profile %q, unload %v", a.CentralProfile, a.UnloadTime)
 	}
+	// The server copy's base block (2025-06-11T17:45:19.8765432Z) is newer
+	// than the local one (2025-06-10T18:02:44Z): it wins, and replaces Path
+	// and GOPATH.
+	if v := users[aliceSID].Roaming; v == nil || v.Winner != "server" || !strings.Contains(v.DecidedBy, "base block") ||
+		!v.ServerTime.Equal(time.Date(2025, 6, 11, 17, 45, 19, 876543200, time.UTC)) || v.EnvironmentChanges < 2 {
+		t.Errorf("alice's roaming verdict = %+v", v)
+	}
+	if users[bobSID].Roaming != nil || users[carolSID].Roaming != nil {
+		t.Error("a local profile has a roaming verdict")
+	}
 }
 
 // TestBuild_DemoFindings checks the planted items of testdata/demo/README.md.

@@ -302,6 +302,27 @@ type User struct {
 	// Hive is the profile hive file and HiveState how it was read.
 	Hive      string
 	HiveState string
+	// Roaming is the comparison with the server copy of a roaming
+	// profile, when one was compared.
+	Roaming *RoamingVerdict
+}
+
+// RoamingVerdict says which copy of a roaming profile Windows loads at the
+// next logon, by which clock, and what that does to the Environment key.
+type RoamingVerdict struct {
+	ServerFile string
+	// Winner is "local" or "server" ("" when it cannot be told).
+	Winner    string
+	DecidedBy string
+	LocalTime time.Time
+	// ServerTime is the server copy's time on the same clock.
+	ServerTime time.Time
+	// EnvironmentChanges counts the Environment values the winning copy
+	// changes; StaleServerEnvironment is true when the server copy is
+	// newer but its Environment key older (loading it puts older values
+	// back).
+	EnvironmentChanges     int
+	StaleServerEnvironment bool
 }
 
 // Label is "name (SID)", or whichever is known.
@@ -327,6 +348,13 @@ func userIdentities(he *scan.HostEvidence) []User {
 			src = "profile folder named in the hive's base block"
 		}
 		fillUser(&u, m, sam, idStore, wu.Name, src)
+		for _, rc := range he.Roaming {
+			if rc.User == wu && rc.Summary != nil {
+				u.Roaming = &RoamingVerdict{ServerFile: rc.File, Winner: rc.Summary.Winner, DecidedBy: rc.Summary.DecidedBy,
+					LocalTime: rc.Summary.LocalTime, ServerTime: rc.Summary.ServerTime,
+					EnvironmentChanges: len(rc.Summary.Environment), StaleServerEnvironment: rc.Summary.StaleServerEnvironment}
+			}
+		}
 		seen[strings.ToUpper(wu.SID)] = true
 		out = append(out, u)
 	}

@@ -167,6 +167,12 @@ func (m *mdWriter) host(h *Host) {
 			m.row(mdEsc(name), mdEsc(u.NameSource), mdCell(u.SID), mdCell(u.ProfilePath), mdEsc(status), mdEsc(strings.Join(times, "; ")), mdEsc(hv))
 		}
 	}
+	for _, u := range h.Users {
+		if v := u.Roaming; v != nil {
+			m.line()
+			m.line(mdEsc(roamingText(u, v, tz)))
+		}
+	}
 	m.line()
 	m.line("### Findings")
 	m.line()
@@ -369,4 +375,22 @@ func mdCells(ss []string) string {
 		out[i] = mdCell(s)
 	}
 	return strings.Join(out, ", ")
+}
+
+// roamingText is the roaming verdict of a user as one sentence.
+func roamingText(u User, v *RoamingVerdict, tz *TimeZone) string {
+	s := "Roaming profile of " + u.Label() + ": server copy " + v.ServerFile + ". "
+	if v.Winner != "" {
+		s += "The " + v.Winner + " copy wins at the next logon"
+	} else {
+		s += "Which copy wins cannot be told"
+	}
+	s += " (decided by " + v.DecidedBy + ": local " + tz.Times(v.LocalTime) + ", server " + tz.Times(v.ServerTime) + ")"
+	if v.EnvironmentChanges > 0 {
+		s += fmt.Sprintf("; it changes %d Environment value(s)", v.EnvironmentChanges)
+	}
+	if v.StaleServerEnvironment {
+		s += "; the server copy is newer but its Environment is older, so loading it puts older values back"
+	}
+	return s + "."
 }
