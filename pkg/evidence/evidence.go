@@ -331,9 +331,12 @@ func discoverDir(ctx context.Context, root string, opts Options) ([]*Host, error
 		for i, s := range parts {
 			parts[i] = strings.ToLower(unescapeName(s))
 		}
-		if isZipName(d.Name()) {
+		if isZipName(d.Name()) && volumeStart(parts[:len(parts)-1]) < 0 {
 			// A ZIP collection inside the tree: its members are entries
-			// below the archive's own name, read in place.
+			// below the archive's own name, read in place. Archives inside
+			// a Windows volume (a user's downloads, installers under
+			// Program Files) are the machine's files, not collections:
+			// they are not opened.
 			zs, err := zipEntries(ctx, p, parts, &visited, opts.MaxFiles)
 			if err != nil {
 				if isCanceled(err) {

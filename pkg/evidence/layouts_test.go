@@ -261,6 +261,12 @@ func TestDiscover_ZipCollectionsReadInPlace(t *testing.T) {
 	writeZip(t, filepath.Join(root, "share", "WS10.zip"), map[string]string{
 		"C/Windows/System32/config/SYSTEM": "",
 	})
+	// A ZIP inside a collected volume is the machine's file, not a
+	// collection: it is not opened.
+	writeZip(t, filepath.Join(root, "share", "WS12", "C", "Users", "gail", "Downloads", "backup.zip"), map[string]string{
+		"C/Windows/System32/config/SYSTEM": "",
+	})
+	writeTree(t, filepath.Join(root, "share"), map[string]string{"WS12/C/Windows/System32/config/SYSTEM": ""})
 	direct := filepath.Join(root, "WS11.ZIP")
 	writeZip(t, direct, map[string]string{"C/Windows/System32/config/SYSTEM": "", "C/Users/erin/NTUSER.DAT": ""})
 	before := listTree(t, root)
@@ -272,6 +278,10 @@ func TestDiscover_ZipCollectionsReadInPlace(t *testing.T) {
 		`gpo Windows\System32\GroupPolicy\User\Registry.pol scope=User`,
 	})
 	checkHost(t, hosts, "WS10", []string{`SYSTEM Windows\System32\config\SYSTEM`})
+	checkHost(t, hosts, "WS12", []string{`SYSTEM Windows\System32\config\SYSTEM`})
+	if len(hosts) != 4 {
+		t.Errorf("got %d hosts, want 4 (the ZIP in WS12's downloads is not a collection)", len(hosts))
+	}
 	checkHost(t, hosts, "WS11", []string{`SYSTEM Windows\System32\config\SYSTEM`, `NTUSER Users\erin\NTUSER.DAT profile=erin`})
 
 	h := hosts["Collection-WS9"]
