@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/envhunt/envhunt/pkg/report"
 	"github.com/envhunt/envhunt/pkg/rules"
@@ -121,15 +120,17 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageErrorf("%v", err)
 	}
 	var collected []*report.Finding
-	progress := !*quiet && isTerminal(stderr)
-	start := time.Now()
+	bar := newScanProgress(stderr, !*quiet && isTerminal(stderr))
+	if bar != nil {
+		if n, err := scan.HostCount(ctx, fs.Args()); err == nil {
+			bar.setTotal(n)
+		}
+	}
 	opts := scan.Options{
 		Rules: rs, MinLevel: min, NoLogs: hf.noLogs, Logs: hf.logs, Roaming: *roaming, Jobs: *jobs,
 		OnHost: func(h *scan.HostSummary) {
 			fw.Flush()
-			if progress {
-				fmt.Fprintf(stderr, "\r%s: %d hives, %d findings (%s)\x1b[K\n", visible(h.Name), len(h.Hives), h.Findings.Total(), time.Since(start).Round(time.Millisecond))
-			}
+			bar.hostDone(h)
 		},
 	}
 	sum, err := scan.Scan(ctx, fs.Args(), opts, func(f *report.Finding) error {
@@ -138,8 +139,12 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return fw.WriteFinding(f)
 	})
+	bar.finish()
 	if cerr := fw.Close(); err == nil && cerr != nil {
 		err = cerr
+	}
+	if sum != nil && len(sum.Hosts) > 1 && !*quiet {
+		writeHostSummary(stderr, sum)
 	}
 	if cerr := closeOut(); err == nil && cerr != nil {
 		err = cerr
@@ -153,6 +158,24 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	return scanExit(sum, fail, stderr)
+}
+
+// writeHostSummary prints one line per host of a batch: users, hives, logs
+// applied, findings by level and problems.
+func writeHostSummary(w io.Writer, sum *scan.Summary) {
+	fmt.Fprintf(w, "%d hosts:\n", len(sum.Hosts))
+	for _, h := range sum.Hosts {
+		logs := 0
+		for _, hv := range h.Hives {
+			logs += len(hv.Logs)
+		}
+		status := "ok"
+		if len(h.Problems) > 0 {
+			status = fmt.Sprintf("%d problems", len(h.Problems))
+		}
+		fmt.Fprintf(w, "  %s (%s): users %d, hives %d, logs applied %d; %s; %s\n",
+			visible(h.Name), visible(h.Root), len(h.Users), len(h.Hives), logs, h.Findings.String(), status)
+	}
 }
 
 // scanFailure maps an error that stopped a scan: an interruption is a
