@@ -28,7 +28,8 @@ func init() {
 func runEvtx(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("evtx", "evtx FILE|DIR... [--summary] [--id N]... [--provider P] [--format jsonl|csv|text|xml] [--output FILE]", stdout)
 	var of outputFlags
-	summary := fs.Bool("summary", false, "print one JSON object per log (records, chunks, event_ids, providers, first, last, anomalies) instead of the records")
+	summary := fs.Bool("summary", false, "print one JSON object per log (records, chunks, event_ids, providers, first, last, recovered, anomalies) instead of the records")
+	slack := fs.Bool("slack", false, "also print the records carved from chunk slack (stale copies, leftovers of other logs), marked recovered")
 	ids := fs.UintSlice("id", nil, "only records with this EventID (repeatable or comma-separated)")
 	provider := fs.String("provider", "", "only records of this provider (System/Provider Name, case-insensitive)")
 	of.add(fs, "jsonl", "jsonl", "csv", "text", "xml")
@@ -76,7 +77,7 @@ func runEvtx(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var partial []error
 	read := 0
 	for _, path := range paths {
-		anomalies, err := evtxOne(ctx, path, want, rw, w, *summary)
+		anomalies, err := evtxOne(ctx, path, want, rw, w, *summary, *slack)
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			w.Flush()
 			closeOut()
@@ -162,12 +163,22 @@ type evtxSummary struct {
 	Providers  map[string]int `json:"providers"`
 	First      string         `json:"first"`
 	Last       string         `json:"last"`
-	Anomalies  []string       `json:"anomalies"`
+	// Recovered counts the records carved from chunk slack (as libevtx
+	// counts them); of them, RecoveredRendered rendered whole and
+	// RecoveredPartial without their event data.
+	Recovered         int      `json:"recovered"`
+	RecoveredRendered int      `json:"recovered_rendered"`
+	RecoveredPartial  int      `json:"recovered_partial"`
+	Anomalies         []string `json:"anomalies"`
+}
+
+func isEvtxContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // evtxOne reads one log: it writes its records (or its summary) and returns
 // the anomalies met. An error means the file could not be read at all.
-func evtxOne(ctx context.Context, path string, want func(*evtx.Record) bool, rw evtxRecordWriter, w io.Writer, summary bool) ([]error, error) {
+func evtxOne(ctx context.Context, path string, want func(*evtx.Record) bool, rw evtxRecordWriter, w io.Writer, summary, slack bool) ([]error, error) {
 	f, err := evtx.Open(path)
 	if err != nil {
 		return nil, err
@@ -207,6 +218,35 @@ func evtxOne(ctx context.Context, path string, want func(*evtx.Record) bool, rw 
 			}
 			if t.After(last) {
 				last = t
+			}
+		}
+	}
+	// Records carved from slack: counted for the summary, printed with
+	// --slack. Those that cannot be rendered are expected (stale bytes) and
+	// are not anomalies of the log.
+	if summary || slack {
+		for rec, err := range f.Slack(ctx) {
+			if err != nil && isEvtxContextErr(err) {
+				return anomalies, err
+			}
+			if summary {
+				switch {
+				case err != nil && !strings.Contains(err.Error(), "without its event data"):
+					s.Recovered++
+				case err == nil:
+					s.Recovered++
+					if rec.Partial {
+						s.RecoveredPartial++
+					} else {
+						s.RecoveredRendered++
+					}
+				}
+				continue
+			}
+			if err == nil && want(rec) {
+				if err := rw.write(path, rec); err != nil {
+					return anomalies, err
+				}
 			}
 		}
 	}
@@ -293,6 +333,12 @@ func (j *evtxJSONL) write(file string, r *evtx.Record) error {
 	b = strconv.AppendInt(b, r.Offset, 10)
 	if r.Uncommitted {
 		b = append(b, `,"uncommitted":true`...)
+	}
+	if r.Recovered {
+		b = append(b, `,"recovered":true`...)
+	}
+	if r.Partial {
+		b = append(b, `,"partial":true`...)
 	}
 	for _, f := range evtxSystemFields(r) {
 		b = append(b, ',')
@@ -413,7 +459,21 @@ type evtxCSV struct {
 
 func newEvtxCSV(w io.Writer) *evtxCSV { return &evtxCSV{c: csv.NewWriter(w)} }
 
-var evtxCSVHeader = []string{"file", "record", "TimeCreated", "Provider_Name", "EventID", "EventRecordID", "Level", "Channel", "Computer", "UserID", "ProcessID", "ThreadID", "data"}
+var evtxCSVHeader = []string{"file", "record", "TimeCreated", "Provider_Name", "EventID", "EventRecordID", "Level", "Channel", "Computer", "UserID", "ProcessID", "ThreadID", "data", "state"}
+
+// evtxState says how a record was found: "" (allocated), "uncommitted",
+// "recovered" or "recovered, partial".
+func evtxState(r *evtx.Record) string {
+	switch {
+	case r.Recovered && r.Partial:
+		return "recovered, partial"
+	case r.Recovered:
+		return "recovered"
+	case r.Uncommitted:
+		return "uncommitted"
+	}
+	return ""
+}
 
 func (c *evtxCSV) write(file string, r *evtx.Record) error {
 	if !c.header {
@@ -426,7 +486,7 @@ func (c *evtxCSV) write(file string, r *evtx.Record) error {
 	row := []string{file, strconv.FormatUint(r.Identifier, 10), wintime.Format(s.TimeCreated), s.ProviderName,
 		strconv.FormatUint(uint64(s.EventID), 10), strconv.FormatUint(s.EventRecordID, 10), strconv.Itoa(int(s.Level)),
 		s.Channel, s.Computer, s.UserID, strconv.FormatUint(uint64(s.ProcessID), 10), strconv.FormatUint(uint64(s.ThreadID), 10),
-		evtxDataText(r, "; ")}
+		evtxDataText(r, "; "), evtxState(r)}
 	for i := range row {
 		row[i] = evtxCell(row[i])
 	}
@@ -453,6 +513,9 @@ func (t *evtxText) write(file string, r *evtx.Record) error {
 	b.WriteString(strconv.FormatUint(s.EventRecordID, 10))
 	b.WriteString("  ")
 	b.WriteString(visible(s.Computer))
+	if st := evtxState(r); st != "" {
+		b.WriteString("  [" + st + "]")
+	}
 	for _, d := range r.Data {
 		b.WriteString("  ")
 		b.WriteString(visible(d.Name))
@@ -478,6 +541,11 @@ func (x *evtxXML) write(file string, r *evtx.Record) error {
 	if !x.started {
 		x.started = true
 		if _, err := io.WriteString(x.w, "<?xml version=\"1.1\" encoding=\"utf-8\"?>\n<Events>\n"); err != nil {
+			return err
+		}
+	}
+	if st := evtxState(r); st != "" {
+		if _, err := io.WriteString(x.w, "<!-- "+st+" -->\n"); err != nil {
 			return err
 		}
 	}

@@ -175,3 +175,17 @@ func TestEvtx_FolderArgumentReadsTheLogsInIt(t *testing.T) {
 		t.Errorf("empty folder: exit %d, stderr %q", code, stderr)
 	}
 }
+
+func TestEvtx_SlackRecordsAreCountedAndMarked(t *testing.T) {
+	path := corpusPath(t, "evtx", "PanacheSysmon_vs_AtomicRedTeam01.evtx")
+	// EXPECTED.md §7: 565 records, 31 recovered, all 31 rendered by
+	// evtxexport as XML.
+	out, _, code := runCLI(t, "evtx", "--summary", path)
+	if code != exitOK || !strings.Contains(out, `"records":565`) || !strings.Contains(out, `"recovered":31,"recovered_rendered":31,"recovered_partial":0`) {
+		t.Errorf("exit %d: %s", code, out)
+	}
+	out, _, _ = runCLI(t, "evtx", "--slack", path)
+	if n := strings.Count(out, "\n"); n != 565+31 || strings.Count(out, `"recovered":true`) != 31 {
+		t.Errorf("%d lines, %d recovered", n, strings.Count(out, `"recovered":true`))
+	}
+}
