@@ -12,12 +12,15 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -576,6 +579,19 @@ func hostileCollection(t *testing.T) (root, ntuser string) {
 	if err := os.WriteFile(ntuser, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	wmi := filepath.Join(root, "WS-DEV-07", "C", "Windows", "System32", "LogFiles", "WMI")
+	for _, c := range hostile.HostileTraces() {
+		if err := os.WriteFile(filepath.Join(wmi, c.Name), c.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs := filepath.Join(root, "WS-DEV-07", "C", "Windows", "System32", "winevt", "Logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(logs, "Microsoft-Windows-Sysmon%4Operational.evtx"), hostile.HostileEventLog(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return root, ntuser
 }
 
@@ -838,6 +854,50 @@ func hostileCheckMarkdown(t *testing.T, what, out string) {
 	}
 }
 
+// hostileCheckXML checks event XML: well-formed for any input (parsed to
+// the end with encoding/xml), nothing raw a terminal would act on, and the
+// evidence markup escaped.
+func hostileCheckXML(t *testing.T, what, out string) {
+	t.Helper()
+	// envhunt declares XML 1.1 (which allows control characters as
+	// references); encoding/xml reads 1.0 only, and its own checks on
+	// characters are the stricter 1.0 ones.
+	// So the references 1.1 allows for controls (never NUL) become a
+	// placeholder first.
+	xml10 := hostileCharRef.ReplaceAllStringFunc(out, func(ref string) string {
+		var n uint64
+		var err error
+		if strings.HasPrefix(ref, "&#x") || strings.HasPrefix(ref, "&#X") {
+			n, err = strconv.ParseUint(ref[3:len(ref)-1], 16, 32)
+		} else {
+			n, err = strconv.ParseUint(ref[2:len(ref)-1], 10, 32)
+		}
+		if err == nil && n != 0 && (n < 0x20 || (n >= 0x7f && n < 0xa0)) {
+			return "?"
+		}
+		return ref
+	})
+	dec := xml.NewDecoder(strings.NewReader(strings.Replace(xml10, `<?xml version="1.1"`, `<?xml version="1.0"`, 1)))
+	for {
+		_, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Errorf("%s: XML not well-formed: %v", what, err)
+			return
+		}
+	}
+	if strings.Contains(out, "<script>alert") || strings.Contains(out, "<img src=x") {
+		t.Errorf("%s: evidence markup is live in the XML", what)
+	}
+	if why, bad := hostileJSONUnsafe(strings.NewReplacer("\n", "", "\t", "").Replace(out)); bad {
+		t.Errorf("%s: %s", what, why)
+	}
+}
+
+var hostileCharRef = regexp.MustCompile(`&#([xX][0-9a-fA-F]+|[0-9]+);`)
+
 // hostileRegLine is the grammar of a .reg file line envhunt may write.
 var hostileRegLine = regexp.MustCompile(`^(Windows Registry Editor Version 5\.00|;[^\r\n]*|\[-?HKEY_[^\[\]\r\n]*\]|(@|"(?:[^"\\]|\\.)*")=(-|"(?:[^"\\]|\\.)*"|dword:[0-9a-fA-F]{8}|hex(\([0-9a-fA-F]+\))?:[0-9a-fA-F, \\]*)|\s+[0-9a-fA-F, \\]*|)$`)
 
@@ -866,6 +926,8 @@ func TestHostile_OutputOfEveryCommandIsSafe(t *testing.T) {
 	host := filepath.Join(root, "WS-DEV-07")
 	roaming := filepath.Join(root, "profiles")
 	serverCopy := filepath.Join(roaming, "alice.V6", "NTUSER.DAT")
+	wmi := filepath.Join(host, "C", "Windows", "System32", "LogFiles", "WMI")
+	evtxDir := filepath.Join(host, "C", "Windows", "System32", "winevt", "Logs", "Microsoft-Windows-Sysmon%4Operational.evtx")
 	outDir := t.TempDir()
 	type call struct {
 		args  []string
@@ -912,6 +974,15 @@ func TestHostile_OutputOfEveryCommandIsSafe(t *testing.T) {
 		{[]string{"info", "--format", "json", ntuser}, jsonDoc},
 		{[]string{"acl", ntuser, "Environment"}, text},
 		{[]string{"acl", "--format", "json", ntuser, "Environment"}, jsonDoc},
+		{[]string{"etl", wmi}, hostileCheckJSONL},
+		{[]string{"etl", "--format", "text", wmi}, text},
+		{[]string{"etl", "--format", "csv", wmi}, hostileCheckCSV},
+		{[]string{"etl", "--summary", wmi}, hostileCheckJSONL},
+		{[]string{"evtx", evtxDir}, hostileCheckJSONL},
+		{[]string{"evtx", "--format", "text", evtxDir}, text},
+		{[]string{"evtx", "--format", "csv", evtxDir}, hostileCheckCSV},
+		{[]string{"evtx", "--format", "xml", evtxDir}, hostileCheckXML},
+		{[]string{"evtx", "--summary", evtxDir}, hostileCheckJSONL},
 		{[]string{"diff", ntuser, serverCopy}, text},
 		{[]string{"diff", "--format", "jsonl", ntuser, serverCopy}, hostileCheckJSONL},
 	}
@@ -963,6 +1034,14 @@ func TestHostile_OutputOfEveryCommandIsSafe(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("dump jsonl lacks %s: the hostile names did not reach the output", want)
 		}
+	}
+	r = hostileCall("etl", "--format", "csv", wmi)
+	if !strings.Contains(r.stdout, "HYPERLINK") || !strings.Contains(r.stdout, `\x1b`) {
+		t.Errorf("etl events do not carry the hostile names: nothing was checked")
+	}
+	r = hostileCall("evtx", "--format", "csv", evtxDir)
+	if !strings.Contains(r.stdout, "HYPERLINK") || !strings.Contains(r.stdout, `\x1b`) {
+		t.Errorf("evtx records do not carry the hostile names: nothing was checked")
 	}
 	r = hostileCall("scan", "-q", "--format", "jsonl", host)
 	if !strings.Contains(r.stdout, "HYPERLINK") || !strings.Contains(r.stdout, `\u001b`) {

@@ -2,9 +2,12 @@ package hostile
 
 import (
 	"encoding/binary"
+	"fmt"
 	"time"
 	"unicode/utf16"
 
+	"github.com/envhunt/envhunt/pkg/etl/etltest"
+	"github.com/envhunt/envhunt/pkg/evtx/evtxtest"
 	"github.com/envhunt/envhunt/pkg/hive/hivetest"
 )
 
@@ -120,4 +123,59 @@ func HostileUserTree() *hivetest.Key {
 		}},
 		{Name: "Hostile", LastWrite: t0, Subkeys: odd},
 	}}
+}
+
+// HostileTraces returns ETL files in which a process whose image name and
+// command line carry attack strings writes a registry value whose key
+// name, value name and data carry them too (one file per string, Kernel-
+// Registry events with captured data). Named trace-N.etl.
+func HostileTraces() []Case {
+	var out []Case
+	for i, s := range Strings {
+		out = append(out, Case{Name: fmt.Sprintf("trace-%02d.etl", i), Data: etltest.WriteTrace(etltest.Write{
+			Time:        time.Date(2025, 6, 10, 9, 0, i, 1234567, time.UTC),
+			PID:         4000 + uint32(i),
+			PPID:        700,
+			UserSID:     UserSID,
+			Image:       s + ".exe",
+			CommandLine: `C:\Windows\System32\cmd.exe /c ` + s,
+			Key:         `\REGISTRY\USER\` + UserSID + `\Environment`,
+			Value:       s,
+			Type:        hivetest.RegSZ,
+			Data:        stringData(`C:\Users\Public\` + s),
+		})})
+	}
+	return out
+}
+
+// HostileEventLog returns a Sysmon event log (EVTX) with one registry
+// value set (event 13) and one process creation (event 1) per string of
+// Strings, the strings in TargetObject, Details, Image and CommandLine,
+// as Data names too, and in the Computer name.
+func HostileEventLog() []byte {
+	var recs []evtxtest.Record
+	t0 := time.Date(2025, 6, 10, 9, 30, 0, 1234567, time.UTC)
+	for i, s := range Strings {
+		recs = append(recs,
+			evtxtest.Record{Provider: "Microsoft-Windows-Sysmon", EventID: 13, Time: t0.Add(time.Duration(i) * time.Second),
+				RecordID: uint64(2*i + 1), ProcessID: 2000, Channel: "Microsoft-Windows-Sysmon/Operational", Computer: "WS-DEV-07" + s,
+				Data: []evtxtest.Data{
+					{Name: "RuleName", Value: s},
+					{Name: "EventType", Value: "SetValue"},
+					{Name: "UtcTime", Value: "2025-06-10 09:30:00.123"},
+					{Name: "ProcessId", Value: uint32(4000 + i)},
+					{Name: "Image", Value: `C:\Users\Public\` + s + `.exe`},
+					{Name: "TargetObject", Value: `HKU\` + UserSID + `\Environment\` + s},
+					{Name: "Details", Value: `C:\Users\Public\` + s},
+				}},
+			evtxtest.Record{Provider: "Microsoft-Windows-Sysmon", EventID: 1, Time: t0.Add(time.Duration(i) * time.Second),
+				RecordID: uint64(2*i + 2), ProcessID: 2000, Channel: "Microsoft-Windows-Sysmon/Operational", Computer: "WS-DEV-07",
+				Data: []evtxtest.Data{
+					{Name: "Image", Value: `C:\Users\Public\` + s + `.exe`},
+					{Name: "CommandLine", Value: `setx PATH "` + s + `"`},
+					{Name: s, Value: s},
+				}},
+		)
+	}
+	return evtxtest.File(recs, 16)
 }
