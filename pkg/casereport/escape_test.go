@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -250,5 +251,19 @@ func TestWriteHTML_BrowserRendersWithoutRunningScripts(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("rendered DOM lacks %q", want)
 		}
+	}
+	// Printing: the document lays out into a PDF.
+	pdf := filepath.Join(dir, "report.pdf")
+	cmd = exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--no-first-run", "--user-data-dir="+filepath.Join(dir, "profile"), "--no-pdf-header-footer",
+		"--print-to-pdf="+pdf, "file://"+file)
+	stderr.Reset()
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium --print-to-pdf: %v\n%s", err, stderr.String())
+	}
+	data, err := os.ReadFile(pdf)
+	if err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) || !regexp.MustCompile(`/Type\s*/Page[^s]`).Match(data) {
+		t.Errorf("printing gave no PDF page (%d bytes, %v)", len(data), err)
 	}
 }
