@@ -425,7 +425,7 @@ func (l *loader) compileStrings(sp *fieldSpec, m *fieldMatcher) bool {
 		if !v.isStr {
 			text = escapeWildcards(text)
 		} else if escapesWildcard(text) {
-			l.warnf(v.node, "%s: %q holds \\* or \\? which Sigma reads as a literal * or ?; for a backslash followed by a wildcard write \\\\* (or \\\\?)", key, text)
+			l.warnf(v.node, "%s: '%s' holds \\* or \\? which Sigma reads as a literal * or ?; for a backslash followed by a wildcard write \\\\* (or \\\\?)", key, text)
 		}
 		var alts []string
 		switch {
