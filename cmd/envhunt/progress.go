@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/envhunt/envhunt/pkg/scan"
@@ -15,14 +17,15 @@ import (
 // --quiet was not given (newScanProgress returns nil otherwise), and every
 // method is a no-op on nil, so the scan command calls it unconditionally.
 //
-// Wiring in runScan:
+// Wiring in runScan (see scanProgressFor):
 //
-//	bar := newScanProgress(stderr, !*quiet && isTerminal(stderr))
-//	if n, err := scan.HostCount(ctx, fs.Args()); err == nil { bar.setTotal(n) }
-//	opts.OnHost = func(h *scan.HostSummary) { fw.Flush(); bar.hostDone(h) }
-//	... scan.Scan(...) ...
-//	bar.finish()
+//	onHost, finish := scanProgressFor(ctx, stderr, !*quiet && isTerminal(stderr), fs.Args(), fw.Flush)
+//	opts.OnHost = onHost
+//	defer finish()
+//
+// Its methods may be called from several goroutines.
 type scanProgress struct {
+	mu       sync.Mutex
 	w        io.Writer
 	now      func() time.Time
 	start    time.Time
@@ -34,6 +37,7 @@ type scanProgress struct {
 	current  string
 	width    int // bar cells
 	drawn    bool
+	finished bool
 }
 
 // progressRedraw is the shortest time between two redraws, so a batch of
@@ -51,9 +55,37 @@ func newScanProgress(w io.Writer, enabled bool) *scanProgress {
 	return p
 }
 
+// scanProgressFor returns the OnHost callback of a scan over inputs, which
+// flushes the findings written so far and, when enabled, advances the
+// progress bar, and the function that clears the bar at the end. The
+// total is counted in the background (one more walk of the inputs, only
+// when the bar is shown), so the scan does not wait for it; until it is
+// known the bar shows hosts done without an ETA.
+func scanProgressFor(ctx context.Context, w io.Writer, enabled bool, inputs []string, flush func()) (func(*scan.HostSummary), func()) {
+	p := newScanProgress(w, enabled)
+	if p != nil {
+		go func() {
+			if n, err := scan.HostCount(ctx, inputs); err == nil && n > 0 {
+				p.setTotal(n)
+			}
+		}()
+	}
+	return func(h *scan.HostSummary) {
+		if flush != nil {
+			flush()
+		}
+		p.hostDone(h)
+	}, p.finish
+}
+
 // setTotal gives the number of hosts the scan will read.
 func (p *scanProgress) setTotal(n int) {
 	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
 		return
 	}
 	p.total = n
@@ -65,6 +97,8 @@ func (p *scanProgress) hostDone(h *scan.HostSummary) {
 	if p == nil {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.done++
 	if h != nil {
 		if h.Partial() {
@@ -76,17 +110,27 @@ func (p *scanProgress) hostDone(h *scan.HostSummary) {
 	p.draw(p.done == p.total)
 }
 
-// finish clears the bar's line so that what follows starts clean.
+// finish clears the bar's line so that what follows starts clean; the bar
+// draws nothing after it.
 func (p *scanProgress) finish() {
-	if p == nil || !p.drawn {
+	if p == nil {
 		return
 	}
-	fmt.Fprint(p.w, "\r\x1b[K")
-	p.drawn = false
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.finished = true
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.drawn = false
+	}
 }
 
 // draw redraws the line, at most every progressRedraw unless force.
+// The caller holds p.mu.
 func (p *scanProgress) draw(force bool) {
+	if p.finished {
+		return
+	}
 	now := p.now()
 	if !force && p.drawn && now.Sub(p.last) < progressRedraw {
 		return

@@ -2,7 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,4 +101,56 @@ func TestProgressDuration(t *testing.T) {
 			t.Errorf("%v: got %s want %s", d, got, want)
 		}
 	}
+}
+
+// The hook flushes on every host, advances the bar, learns the total in
+// the background and clears the line at the end; with the bar disabled it
+// only flushes.
+func TestScanProgressFor_FlushesAndCounts(t *testing.T) {
+	dir := t.TempDir()
+	for _, h := range []string{"A", "B"} {
+		p := filepath.Join(dir, h, "C", "Windows", "System32", "config", "SYSTEM")
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("regf"), 0o644)
+	}
+	for _, enabled := range []bool{false, true} {
+		var buf syncBuffer
+		flushes := 0
+		onHost, finish := scanProgressFor(context.Background(), &buf, enabled, []string{dir}, func() { flushes++ })
+		deadline := time.Now().Add(5 * time.Second)
+		for enabled && !strings.Contains(buf.String(), "0/2 hosts") && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		onHost(&scan.HostSummary{Name: "A"})
+		onHost(&scan.HostSummary{Name: "B"})
+		finish()
+		if flushes != 2 {
+			t.Errorf("enabled=%v: %d flushes, want 2", enabled, flushes)
+		}
+		out := buf.String()
+		if !enabled && out != "" {
+			t.Errorf("disabled bar wrote %q", out)
+		}
+		if enabled && (!strings.Contains(out, "2/2 hosts") || !strings.HasSuffix(out, "\r\x1b[K")) {
+			t.Errorf("enabled bar wrote %q", out)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the background counter.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
