@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"archive/zip"
 	"context"
 	"os"
 	"path/filepath"
@@ -208,4 +209,43 @@ func TestGPOEvents_LongScriptBodyIsTruncated(t *testing.T) {
 		return
 	}
 	t.Fatal("no event for the logon script")
+}
+
+// Group Policy files and script bodies inside a ZIP collection are read in
+// place.
+func TestGPOEvents_ReadsZipCollectionsInPlace(t *testing.T) {
+	dir := t.TempDir()
+	zpath := filepath.Join(dir, "WS1.zip")
+	zf, err := os.Create(zpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(zf)
+	for name, data := range map[string][]byte{
+		"uploads/auto/C%3A/Users/alice/NTUSER.DAT": []byte("regf"),
+		"uploads/auto/C%3A/Windows/System32/GroupPolicy/User/Registry.pol": gpo.EncodePol([]gpo.PolRecord{
+			{Key: `Environment`, ValueName: `GOROOT`, Type: hive.RegSZ, Data: gpo.StringData(`C:\Users\Public\go`)},
+		}),
+		"uploads/auto/C%3A/Windows/System32/GroupPolicy/User/Scripts/scripts.ini":   gpo.MarshalScripts([]gpo.Script{{Phase: gpo.Logon, CmdLine: "env.cmd"}}),
+		"uploads/auto/C%3A/Windows/System32/GroupPolicy/User/Scripts/Logon/env.cmd": []byte("setx GOROOT C:\\Users\\Public\\go\r\n"),
+	} {
+		w, _ := zw.Create(name)
+		w.Write(data)
+	}
+	zw.Close()
+	zf.Close()
+	hosts, err := evidence.Discover(context.Background(), []string{zpath}, evidence.Options{})
+	if err != nil || len(hosts) != 1 {
+		t.Fatalf("discover: %d hosts, %v", len(hosts), err)
+	}
+	got := map[string]string{}
+	for _, ev := range gpoEventsOf(t, hosts[0].Files, All) {
+		got[string(ev.Category)] = ev.String("TargetObject") + " | " + ev.String("Details") + " | " + ev.String("ScriptBody")
+	}
+	if want := `HKCU\Environment\GOROOT | C:\Users\Public\go | `; got["gpo_registry"] != want {
+		t.Errorf("gpo_registry: %q, want %q", got["gpo_registry"], want)
+	}
+	if !strings.Contains(got["gpo_script"], "setx GOROOT") {
+		t.Errorf("gpo_script: %q: the body in the archive was not read", got["gpo_script"])
+	}
 }
