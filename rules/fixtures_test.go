@@ -56,5 +56,8 @@ func TestBuiltinRules_FixtureCasesPass(t *testing.T) {
 			}
 		}
 	}
+	if n == 0 {
+		t.Skip("no built-in rule has a fixture case yet")
+	}
 	t.Logf("%d fixture cases", n)
 }
