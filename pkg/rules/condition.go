@@ -221,6 +221,10 @@ func (p *condParser) parsePrimary() (cond, *condError) {
 		}
 		s, ok := p.sels[t.text]
 		if !ok {
+			switch strings.ToLower(t.text) {
+			case "and", "or", "not", "of", "all", "them":
+				return nil, p.fail(t, "%q: operators are written in lower case (%s)", t.text, strings.ToLower(t.text))
+			}
 			if hint := didYouMean(t.text, p.names); hint != "" {
 				return nil, p.fail(t, "%q is not a selection of this rule%s", t.text, hint)
 			}
