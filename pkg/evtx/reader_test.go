@@ -251,7 +251,14 @@ func FuzzReader(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for r, err := range file.Records(context.Background()) {
+		fuzzDrain(file)
+	})
+}
+
+// fuzzDrain reads every record and every slack record, rendering all.
+func fuzzDrain(file *evtx.File) {
+	for _, seq := range []func(func(*evtx.Record, error) bool){file.Records(context.Background()), file.Slack(context.Background())} {
+		for r, err := range seq {
 			if err != nil {
 				continue
 			}
@@ -261,7 +268,7 @@ func FuzzReader(f *testing.F) {
 				_ = d.Value.Strings()
 			}
 		}
-	})
+	}
 }
 
 // dirtyWithUncommittedTail writes three records, then moves the chunk's
@@ -303,8 +310,9 @@ func TestReader_DirtyLogIgnoresStaleSlack(t *testing.T) {
 	}
 }
 
-// chunkWithEvent wraps Binary XML bytes in one record of a valid chunk, so
-// the fuzzer mutates the Binary XML itself rather than headers.
+// chunkWithEvent wraps Binary XML bytes in one record of a valid chunk (and
+// a copy in its slack), so the fuzzer mutates the Binary XML itself rather
+// than headers.
 func chunkWithEvent(event []byte) []byte {
 	base := evtxtest.File(nil, 0)
 	data := base[:4096+512]
@@ -317,9 +325,13 @@ func chunkWithEvent(event []byte) []byte {
 	copy(rec[24:], event)
 	le.PutUint32(rec[size-4:], uint32(size))
 	data = append(data, rec...)
+	// A second copy lies in the slack, after the free-space offset, so
+	// slack carving reads the same bytes.
+	le.PutUint64(rec[8:], 0)
+	data = append(data, rec...)
 	chunk := data[4096:]
 	le.PutUint32(chunk[48:], uint32(512+size))
-	le.PutUint32(chunk[52:], crc32.ChecksumIEEE(chunk[512:]))
+	le.PutUint32(chunk[52:], crc32.ChecksumIEEE(chunk[512:512+size]))
 	le.PutUint32(chunk[124:], crc32.Update(crc32.ChecksumIEEE(chunk[:120]), crc32.IEEETable, chunk[128:512]))
 	return data
 }
@@ -340,16 +352,7 @@ func FuzzBinXML(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for r, err := range file.Records(context.Background()) {
-			if err != nil {
-				continue
-			}
-			_ = r.XML()
-			for _, d := range r.Data {
-				_ = d.Value.String()
-				_ = d.Value.Strings()
-			}
-		}
+		fuzzDrain(file)
 	})
 }
 
