@@ -13,10 +13,12 @@
 // type, exact data bytes and a typed [Data] decoding.
 //
 // When the base block says the hive is dirty (sequence numbers differ or the
-// checksum is bad), Load looks for <name>.LOG, .LOG1 and .LOG2 beside the file
-// (or uses the logs given with [WithLogs] / [WithLogData]) and replays them the
-// way Windows does; [Hive.Logs] says what was applied. [WithoutLogs] reads the
-// file exactly as it is on disk.
+// checksum is bad), [Open] looks for <name>.LOG, .LOG1 and .LOG2 beside the
+// file (or uses the logs given with [WithLogs] / [WithLogData], which [Load]
+// needs) and replays them on a copy the way Windows does; [Hive.Logs] says
+// what was found and applied, and [WithReplayObserver] shows the hive after
+// each applied entry. [WithoutLogs] reads the file exactly as it is on disk.
+// [Hive.Keys] is the walk as a range-over-func iterator.
 //
 // Everything odd or skipped while reading is recorded as an [Anomaly] (file
 // offset, kind, key, message) instead of being hidden or failing the whole
