@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/envhunt/envhunt/pkg/event"
 )
@@ -202,6 +203,8 @@ func (c *evalCtx) evalField(m *fieldMatcher, collect bool) bool {
 		ok = f.present && m.matchCIDR(f)
 	case kindFieldref:
 		ok = f.present && m.matchRef(c, f)
+	case kindTimePart:
+		ok = f.present && m.matchTimePart(f)
 	}
 	if ok && collect && f.present {
 		c.matched = append(c.matched, m.field)
@@ -403,6 +406,46 @@ func (m *fieldMatcher) matchRef(c *evalCtx, f *fieldText) bool {
 		}
 	}
 	return m.all
+}
+
+// matchTimePart compares one part of a time field (a time.Time, or text in
+// RFC 3339) with the wanted values.
+func (m *fieldMatcher) matchTimePart(f *fieldText) bool {
+	var times []time.Time
+	if t, ok := f.value.(time.Time); ok {
+		times = append(times, t)
+	} else {
+		for _, s := range f.raw {
+			if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s)); err == nil {
+				times = append(times, t)
+			}
+		}
+	}
+	for _, t := range times {
+		t = t.UTC()
+		var got int64
+		switch m.timePart {
+		case "minute":
+			got = int64(t.Minute())
+		case "hour":
+			got = int64(t.Hour())
+		case "day":
+			got = int64(t.Day())
+		case "week":
+			_, w := t.ISOWeek()
+			got = int64(w)
+		case "month":
+			got = int64(t.Month())
+		case "year":
+			got = int64(t.Year())
+		}
+		for _, want := range m.parts {
+			if got == want {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Match is one rule matching one event.

@@ -41,7 +41,22 @@ var Modifiers = map[string]string{
 	"fieldref":     "the value names another field whose value this field must equal (or contain/start/end with)",
 	"cased":        "case-sensitive matching",
 	"expand":       "not supported: placeholders are resolved by a Sigma pipeline, which envhunt does not have",
+	"ignorecase":   "same as i",
+	"multiline":    "same as m",
+	"dotall":       "same as s",
+	"minute":       "the field is a time whose minute (UTC) is the value",
+	"hour":         "the field is a time whose hour (UTC) is the value",
+	"day":          "the field is a time whose day of the month (UTC) is the value",
+	"week":         "the field is a time whose ISO week (UTC) is the value",
+	"month":        "the field is a time whose month (UTC, 1-12) is the value",
+	"year":         "the field is a time whose year (UTC) is the value",
 }
+
+// modifierAliases are pySigma's long names of the re sub-modifiers.
+var modifierAliases = map[string]string{"ignorecase": "i", "multiline": "m", "dotall": "s"}
+
+// timeParts are the modifiers that compare one part of a time field.
+var timeParts = []string{"minute", "hour", "day", "week", "month", "year"}
 
 // Matcher kinds.
 const (
@@ -52,6 +67,7 @@ const (
 	kindRegexp   = 'r'
 	kindCIDR     = 'i'
 	kindFieldref = 'f'
+	kindTimePart = 't'
 )
 
 // fieldMatcher is one "Field|modifiers: values" entry of a selection,
@@ -80,6 +96,9 @@ type fieldMatcher struct {
 
 	refs    []string // kindFieldref
 	refMode byte     // '=', '^', '$', '~'
+
+	timePart string  // kindTimePart: minute, hour, ...
+	parts    []int64 // kindTimePart: the wanted values
 
 	line, col int
 }
@@ -168,6 +187,8 @@ func (l *loader) compileField(keyNode, valNode *yaml.Node, fieldless bool) *fiel
 		ok = l.compileRegexp(sp, m)
 	case has["fieldref"]:
 		ok = l.compileFieldref(sp, m)
+	case has["minute"] || has["hour"] || has["day"] || has["week"] || has["month"] || has["year"]:
+		ok = l.compileTimePart(sp, m)
 	default:
 		if fieldless && sp.placement == "" {
 			sp.placement = "contains" // keywords search inside every field
@@ -210,6 +231,11 @@ func (l *loader) fieldValues(sp *fieldSpec) bool {
 // one placement at most, no null value with modifiers.
 func (l *loader) fieldModifiers(sp *fieldSpec, m *fieldMatcher) bool {
 	sp.has = map[string]bool{}
+	for i, mod := range m.mods {
+		if a, ok := modifierAliases[mod]; ok {
+			m.mods[i] = a
+		}
+	}
 	for _, mod := range m.mods {
 		if _, ok := Modifiers[mod]; !ok {
 			if hint := didYouMean(mod, modifierNames()); hint != "" {
@@ -366,6 +392,28 @@ func (l *loader) compileFieldref(sp *fieldSpec, m *fieldMatcher) bool {
 			return false
 		}
 		m.refs = append(m.refs, v.text)
+	}
+	return true
+}
+
+func (l *loader) compileTimePart(sp *fieldSpec, m *fieldMatcher) bool {
+	for _, p := range timeParts {
+		if sp.has[p] {
+			m.timePart = p
+			break
+		}
+	}
+	if !l.allowOnly(sp, m, m.timePart) {
+		return false
+	}
+	m.kind = kindTimePart
+	for _, v := range sp.vals {
+		n, err := strconv.ParseInt(v.text, 10, 64)
+		if !v.isNum || err != nil {
+			l.errorf(v.node, "%s: %s takes a whole number, not %q", sp.key, m.timePart, v.text)
+			return false
+		}
+		m.parts = append(m.parts, n)
 	}
 	return true
 }
