@@ -1262,3 +1262,34 @@ func TestLimits_FileSizeLimitsThroughTheCommandLine(t *testing.T) {
 		t.Errorf("Registry.pol over gpo.MaxFileSize: exit %d, stderr %q; want 3 naming the file and the %d-byte limit", r.code, r.stderr, gpo.MaxFileSize)
 	}
 }
+
+// Windows logs whole 4 KiB pages of the hive bins (every dirty page of the
+// corpus' real logs, 457 of them, has an offset and a size that are
+// multiples of 4096). A page reference at any other offset shifts the page
+// over its neighbours' cells; replaying it builds a hive no Windows ever
+// had, and must be refused like any other damaged entry, even when the
+// entry's hashes are valid.
+func TestHostileRegression_LogPageAtUnalignedOffsetIsRefused(t *testing.T) {
+	cases, err := hostile.DirtyHives()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if c.Name != "log-page-unaligned" {
+			continue
+		}
+		p := filepath.Join(t.TempDir(), "NTUSER.DAT")
+		if err := os.WriteFile(p, c.Primary, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p+".LOG1", c.Log1, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := hostileCall("info", p)
+		if r.code != exitPartial || !strings.Contains(r.stdout, "not applied") || !strings.Contains(r.stdout, "recovered:       false") {
+			t.Errorf("log with a dirty page at an unaligned offset: exit %d\n%s%s\nwant the log not applied and exit 3", r.code, r.stdout, r.stderr)
+		}
+		return
+	}
+	t.Fatal("no log-page-unaligned case")
+}

@@ -132,6 +132,11 @@ func parseHvLEEntry(log []byte, off int64, want uint32) (hvleEntry, entryStop, s
 		if total > uint64(e.Size) {
 			return bad("dirty page %d (%d bytes) runs past the end of its entry", i, p.Size)
 		}
+		// Windows logs whole 4 KiB pages; a reference elsewhere would lay
+		// the page over its neighbours' cells.
+		if p.Offset%hiveBinAlign != 0 || p.Size == 0 || p.Size%hiveBinAlign != 0 {
+			return bad("dirty page %d at hive-bins offset %#x (+%d bytes) is not whole 4096-byte pages", i, p.Offset, p.Size)
+		}
 		if uint64(p.Offset)+uint64(p.Size) > uint64(e.HiveBinsSize) {
 			return bad("dirty page %d at hive-bins offset %#x (+%d bytes) is outside the hive bins (%#x bytes)", i, p.Offset, p.Size, e.HiveBinsSize)
 		}
