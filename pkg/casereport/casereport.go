@@ -40,9 +40,11 @@ import (
 	"time"
 
 	"github.com/envhunt/envhunt/pkg/envmodel"
+	"github.com/envhunt/envhunt/pkg/event"
 	"github.com/envhunt/envhunt/pkg/history"
 	"github.com/envhunt/envhunt/pkg/report"
 	"github.com/envhunt/envhunt/pkg/scan"
+	"github.com/envhunt/envhunt/pkg/wintime"
 	builtinrules "github.com/envhunt/envhunt/rules"
 )
 
@@ -156,6 +158,10 @@ type Finding struct {
 	Process string
 	// Steps are the remediation steps, one line each.
 	Steps []string
+	// Writes are the writes of the same value that traces and event logs
+	// record (process, time, and whether the data is what the finding
+	// shows), for a finding on hive state.
+	Writes []string
 }
 
 // UserEnv is the effective environment of one user.
@@ -286,7 +292,7 @@ func buildHost(he *scan.HostEvidence, opts Options) *Host {
 	for _, u := range h.Users {
 		labels[strings.ToUpper(u.SID)] = u.Label()
 	}
-	h.Groups = groupFindings(he.Findings, labels)
+	h.Groups = groupFindings(he.Findings, labels, he.Writes)
 	for _, u := range he.Environment {
 		if u.Kind == "template" {
 			continue
@@ -296,7 +302,7 @@ func buildHost(he *scan.HostEvidence, opts Options) *Host {
 	return h
 }
 
-func groupFindings(fs []*report.Finding, labels map[string]string) []FindingGroup {
+func groupFindings(fs []*report.Finding, labels map[string]string, writes []*event.Event) []FindingGroup {
 	byKey := map[string]*FindingGroup{}
 	var order []string
 	for _, f := range fs {
@@ -307,7 +313,7 @@ func groupFindings(fs []*report.Finding, labels map[string]string) []FindingGrou
 			byKey[key] = g
 			order = append(order, key)
 		}
-		g.Findings = append(g.Findings, reportFinding(f, labels))
+		g.Findings = append(g.Findings, reportFinding(f, labels, writes))
 	}
 	out := make([]FindingGroup, 0, len(order))
 	for _, k := range order {
@@ -347,7 +353,7 @@ func patternTitle(p string) string {
 	return "Pattern " + p
 }
 
-func reportFinding(f *report.Finding, labels map[string]string) Finding {
+func reportFinding(f *report.Finding, labels map[string]string, writes []*event.Event) Finding {
 	out := Finding{Finding: f, UserLabel: labels[strings.ToUpper(f.UserSID)]}
 	if out.UserLabel == "" && f.UserSID != "" {
 		out.UserLabel = userLabel(f.User, f.UserSID)
@@ -359,6 +365,34 @@ func reportFinding(f *report.Finding, labels map[string]string) Finding {
 			if pid, ok := f.Event.Get("ProcessId"); ok && pid != nil {
 				out.Process += " (PID " + report.CellText(pid) + ")"
 			}
+		}
+	}
+	if out.Process == "" && f.Value != "" {
+		target := f.Key + `\` + f.Value
+		if f.Event != nil {
+			if v, ok := f.Event.Get("TargetObject"); ok {
+				if s, ok := v.(string); ok && s != "" {
+					target = s
+				}
+			}
+		}
+		for _, w := range writes {
+			if !strings.EqualFold(w.String("TargetObject"), target) {
+				continue
+			}
+			line := w.String("Image")
+			if pid, ok := w.Get("ProcessId"); ok && pid != nil {
+				line += " (PID " + report.CellText(pid) + ")"
+			}
+			line += " at " + wintime.Format(w.Time)
+			if d, ok := w.Get("Details"); ok && d != nil && report.CellText(d) == f.Data {
+				line += " wrote this data"
+			} else if ok {
+				line += " wrote other data: " + clip(report.CellText(d), 300)
+			} else {
+				line += " wrote it (data not captured)"
+			}
+			out.Writes = append(out.Writes, line+" ("+filepath.Base(w.Source.File)+")")
 		}
 	}
 	for _, a := range report.DefaultActions(f) {

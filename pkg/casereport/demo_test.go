@@ -197,6 +197,19 @@ func TestBuild_DemoFindings(t *testing.T) {
 			t.Errorf("%d findings %+v, want %d", got[w.k], w.k, w.n)
 		}
 	}
+	// The trace in the demo records reg.exe writing the Path the server
+	// copy holds: the roaming finding names that write.
+	var writes []string
+	for _, g := range h.Groups {
+		for _, f := range g.Findings {
+			if f.Pattern == "roaming" && f.Value == "Path" {
+				writes = f.Writes
+			}
+		}
+	}
+	if len(writes) != 1 || !strings.Contains(writes[0], `C:\Windows\System32\reg.exe (PID 5832) at 2025-06-10T07:58:13.2500000Z wrote this data`) {
+		t.Errorf("writes recorded for alice's roaming Path = %q", writes)
+	}
 	// Groups run in pattern order, highest level first within a pattern.
 	for i := 1; i < len(h.Groups); i++ {
 		a, b := h.Groups[i-1], h.Groups[i]

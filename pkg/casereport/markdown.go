@@ -214,6 +214,11 @@ func (m *mdWriter) host(h *Host) {
 			}
 			if f.Process != "" {
 				m.line("  - writing process: ", mdCode(f.Process))
+			} else if len(f.Writes) > 0 {
+				m.line("  - recorded writes of this value (traces, event logs):")
+				for _, w := range f.Writes {
+					m.line("    - ", mdCode(w))
+				}
 			} else {
 				m.line("  - writing process: not named by the evidence")
 			}
