@@ -119,15 +119,17 @@ func dumpPartial(h *hive.Hive) error {
 		return nil
 	}
 	as := h.Anomalies()
-	var first string
+	first := ""
 	for _, a := range as {
-		if a.Kind != hive.AnomalyFreeCell && a.Kind != hive.AnomalyTrailingData {
-			first = a.Message
-			if a.Key != "" {
-				first = "key " + a.Key + ": " + first
-			}
-			break
+		switch a.Kind {
+		case hive.AnomalyFreeCell, hive.AnomalyTrailingData, hive.AnomalyBadBin, hive.AnomalyBaseBlock:
+			continue // notes that lose nothing by themselves
 		}
+		first = a.Message
+		if a.Key != "" {
+			first = "key " + a.Key + ": " + first
+		}
+		break
 	}
 	return partialError(fmt.Errorf("%s: read in part (%d anomalies; the first: %s)", h.Name(), len(as), first))
 }
