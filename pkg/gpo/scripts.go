@@ -77,6 +77,9 @@ func LoadScripts(name string, data []byte, powerShell bool) (*Scripts, error) {
 		return nil, offErr(name, MaxFileSize, "file larger than %d bytes", MaxFileSize)
 	}
 	text, wide := decodeText(data)
+	// Some copies carry NUL padding after the text (a fixed-size buffer,
+	// slack picked up by a collector): it is not part of the file.
+	text = strings.TrimRight(text, "\x00")
 	out := &Scripts{Name: name, PowerShell: powerShell, Unicode: wide, Config: map[string]string{}}
 	type key struct {
 		phase Phase

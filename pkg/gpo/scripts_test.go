@@ -44,6 +44,7 @@ func TestLoadScripts_EncodingsAndPhases(t *testing.T) {
 		{"ANSI", []byte(text), false, want},
 		{"UTF-8 with BOM", append([]byte{0xEF, 0xBB, 0xBF}, text...), false, want},
 		{"ANSI Latin-1", latin1, false, strings.Replace(want, "setpath", "sétpath", 1)},
+		{"UTF-16LE with NUL padding", append(utf16File(text), 0, 0, 0, 0), true, want},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := LoadScripts("scripts.ini", c.data, false)
