@@ -9,8 +9,9 @@
 // backslash escapes (\*, \?, \\; a backslash before anything else is
 // literal, so registry paths are written as they are). Field modifiers
 // (contains, startswith, endswith, all, re, base64, base64offset, windash,
-// wide, cidr, exists, gt/gte/lt/lte, fieldref, cased) are listed in
-// Modifiers. docs/rules.md is the rule writer's guide.
+// wide, cidr, exists, gt/gte/lt/lte, fieldref, cased, and the time parts
+// minute to year) are listed in Modifiers. docs/rules.md is the rule
+// writer's guide.
 //
 // A file holds one rule, or an old-style Sigma rule collection (several
 // YAML documents with action: global, repeat and reset), read by ParseAll
