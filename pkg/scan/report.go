@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/envhunt/envhunt/pkg/analyze"
@@ -87,7 +88,9 @@ const maxDigestFile = hive.DefaultMaxHiveSize
 // emit with everything each host gave (see HostEvidence). Hives and their
 // transaction logs are read once, into memory, and hashed while they are
 // read, so each digest is of exactly the bytes analysed; other evidence files
-// are hashed in a streaming pass of their own. Hosts are read one at a time.
+// are hashed in a streaming pass of their own. Hosts are read in parallel
+// (Options.Jobs) and emitted in discovery order, from the caller's goroutine;
+// at most Jobs hosts (plus the one being emitted) are held at once.
 func Collect(ctx context.Context, inputs []string, opts Options, emit func(*HostEvidence) error) (*Summary, error) {
 	rs := opts.Rules
 	if rs == nil {
@@ -105,28 +108,65 @@ func Collect(ctx context.Context, inputs []string, opts Options, emit func(*Host
 		return nil, derr
 	}
 	attachExplicitLogs(hosts, opts.Logs)
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		he  *HostEvidence
+		err error
+	}
+	results := make([]chan result, len(hosts))
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	// A slot is taken before a host is read and given back once it has been
+	// emitted, so finished hosts waiting for their turn count too.
+	slots := make(chan struct{}, jobs)
+	go func() {
+		for i, h := range hosts {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				results[i] <- result{err: ctx.Err()}
+				continue
+			}
+			go func(i int, h *evidence.Host) {
+				he, err := collectHost(ctx, h, opts)
+				results[i] <- result{he, err}
+			}(i, h)
+		}
+	}()
 	sum := &Summary{}
-	for _, h := range hosts {
-		if err := ctx.Err(); err != nil {
-			return sum, err
+	var firstErr error
+	for i := range hosts {
+		r := <-results[i]
+		if firstErr == nil && r.err != nil {
+			firstErr = r.err
+			cancel()
 		}
-		he, err := collectHost(ctx, h, opts)
-		if err != nil {
-			return sum, err
+		if firstErr == nil {
+			he := r.he
+			for _, f := range he.Findings {
+				he.Summary.Findings.Add(f)
+				sum.Findings.Add(f)
+			}
+			sum.Hosts = append(sum.Hosts, he.Summary)
+			if opts.OnHost != nil {
+				opts.OnHost(he.Summary)
+			}
+			if err := emit(he); err != nil {
+				firstErr = err
+				cancel()
+			}
 		}
-		for _, f := range he.Findings {
-			he.Summary.Findings.Add(f)
-			sum.Findings.Add(f)
-		}
-		sum.Hosts = append(sum.Hosts, he.Summary)
-		if opts.OnHost != nil {
-			opts.OnHost(he.Summary)
-		}
-		if err := emit(he); err != nil {
-			return sum, err
+		if r.err == nil {
+			<-slots
 		}
 	}
-	return sum, nil
+	return sum, firstErr
 }
 
 // collectHost reads one host; the error is non-nil only when ctx ends.

@@ -4,7 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/envhunt/envhunt/pkg/report"
@@ -70,5 +74,74 @@ func TestCollect_FindsWhatScanFindsAndHashesEveryFile(t *testing.T) {
 	}
 	if len(he.OnDisk) != 1 {
 		t.Errorf("on-disk copies of recovered hives = %d, want 1 (bob's)", len(he.OnDisk))
+	}
+}
+
+func TestCollect_ManyHostsInDiscoveryOrderWhateverTheJobs(t *testing.T) {
+	batch := t.TempDir()
+	for _, site := range []string{"a", "b", "c", "d"} {
+		copyDir(t, demoInputs[0], filepath.Join(batch, site, "WS-DEV-07"))
+	}
+	var want []string
+	for _, jobs := range []int{1, 2, 8} {
+		var roots []string
+		sum, err := Collect(context.Background(), []string{batch}, Options{Jobs: jobs}, func(he *HostEvidence) error {
+			roots = append(roots, he.Summary.Root)
+			if len(he.Findings) == 0 || he.Machine == nil || len(he.Files) == 0 {
+				t.Errorf("jobs %d: host %s came without findings, machine or files", jobs, he.Summary.Root)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(roots) != 4 || len(sum.Hosts) != 4 {
+			t.Fatalf("jobs %d: %d hosts emitted", jobs, len(roots))
+		}
+		if want == nil {
+			want = roots
+		}
+		for i := range roots {
+			if roots[i] != want[i] || !strings.Contains(roots[i], string(rune('a'+i))+string(filepath.Separator)) {
+				t.Errorf("jobs %d: host %d is %s, want %s in discovery order", jobs, i, roots[i], want[i])
+			}
+		}
+	}
+}
+
+func TestCollect_EmitErrorStopsTheRun(t *testing.T) {
+	batch := t.TempDir()
+	for _, site := range []string{"a", "b", "c"} {
+		copyDir(t, demoInputs[0], filepath.Join(batch, site, "WS-DEV-07"))
+	}
+	stop := errors.New("stop")
+	n := 0
+	_, err := Collect(context.Background(), []string{batch}, Options{Jobs: 2}, func(*HostEvidence) error {
+		n++
+		return stop
+	})
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("err %v after %d hosts, want the emit error after 1", err, n)
+	}
+}
+
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
