@@ -26,14 +26,14 @@ func init() {
 
 const rulesUsage = `rules list [DIR|FILE] [--format text|jsonl] [--output FILE]
        envhunt rules validate [DIR|FILE] [--strict]
-       envhunt rules test [DIR|FILE] [--verbose]
+       envhunt rules test [DIR|FILE] [--verbose] [--format text|jsonl]
 
 Without DIR the built-in rules are used.
   list      id, level, pattern, ATT&CK techniques and title of each rule
   validate  load every *.yml/*.yaml; one "file:line:col: message" line per problem on stderr;
             exit 2 when any file failed to load (or, with --strict, any rule has a warning)
-  test      run every rule's envhunt tests; failing cases are printed; exit 1 when a case
-            failed, 2 when a file failed to load`
+  test      run every rule's envhunt tests; failing cases are printed (every case with
+            --format jsonl); exit 1 when a case failed, 2 when a file failed to load`
 
 func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("rules", rulesUsage, stdout)
@@ -129,6 +129,12 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return nil
 	default: // test
+		w, closeOut, err := of.open(stdout)
+		if err != nil {
+			return err
+		}
+		bw := bufio.NewWriter(w)
+		enc := json.NewEncoder(bw)
 		failed, passed, skipped, cases := 0, 0, 0, 0
 		load, cleanup := rulesFixtureLoader(ctx, len(rest) == 0)
 		defer cleanup()
@@ -143,16 +149,31 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				default:
 					failed++
 				}
-				if *verbose || (!res.Passed && !res.Skipped) {
-					fmt.Fprintln(stdout, visible(res.String()))
+				if of.format == "jsonl" {
+					err = enc.Encode(rulesTestEntryOf(res))
+				} else if *verbose || (!res.Passed && !res.Skipped) {
+					_, err = fmt.Fprintln(bw, visible(res.String()))
+				}
+				if err != nil {
+					break
 				}
 			}
-			if pos, neg := r.TestCounts(); *verbose && (pos == 0 || neg == 0) {
-				fmt.Fprintf(stdout, "%s: %s: has %d match and %d nomatch cases (built-in rules need at least one of each)\n", visible(r.File), r.ID, pos, neg)
+			if pos, neg := r.TestCounts(); of.format == "text" && *verbose && (pos == 0 || neg == 0) {
+				fmt.Fprintf(bw, "%s: %s: has %d match and %d nomatch cases (built-in rules need at least one of each)\n", visible(r.File), r.ID, pos, neg)
 			}
 		}
-		fmt.Fprintf(stdout, "%s: %d rules, %d cases: %d passed, %d failed, %d skipped\n", visible(src), rs.Len(), cases, passed, failed, skipped)
+		if of.format == "text" {
+			fmt.Fprintf(bw, "%s: %d rules, %d cases: %d passed, %d failed, %d skipped\n", visible(src), rs.Len(), cases, passed, failed, skipped)
+		}
+		if ferr := bw.Flush(); err == nil {
+			err = ferr
+		}
+		if cerr := closeOut(); err == nil {
+			err = cerr
+		}
 		switch {
+		case err != nil:
+			return inputError(fmt.Errorf("rules test: %v", err))
 		case len(loadErrs) > 0:
 			return &exitError{Code: exitUsage}
 		case failed > 0:
@@ -160,6 +181,34 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return nil
 	}
+}
+
+// rulesTestEntry is the JSON shape of one case in "rules test --format
+// jsonl".
+type rulesTestEntry struct {
+	RuleID  string `json:"rule_id"`
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Col     int    `json:"col"`
+	Case    string `json:"case"`
+	Expect  string `json:"expect"`
+	Status  string `json:"status"` // pass, fail or skip
+	Message string `json:"message,omitempty"`
+}
+
+func rulesTestEntryOf(res rules.TestResult) rulesTestEntry {
+	e := rulesTestEntry{RuleID: res.Rule.ID, File: res.Rule.File, Line: res.Case.Line, Col: res.Case.Col,
+		Case: res.Case.Name, Expect: "nomatch", Status: "fail", Message: res.Message}
+	if res.Case.ExpectMatch {
+		e.Expect = "match"
+	}
+	switch {
+	case res.Skipped:
+		e.Status = "skip"
+	case res.Passed:
+		e.Status = "pass"
+	}
+	return e
 }
 
 // rulesPrintLoadErrors prints one "file:line:col: message" line per problem,

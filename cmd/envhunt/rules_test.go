@@ -209,3 +209,28 @@ func TestRulesValidate_StrictFailsOnWarnings(t *testing.T) {
 		t.Errorf("--strict: exit %d, want 2", code)
 	}
 }
+
+func TestRulesTest_JSONLHasOneObjectPerCase(t *testing.T) {
+	dir := rulesTestDir(t, map[string]string{"r.yml": strings.Replace(rulesTestRule, "WANT", "match", 1)})
+	stdout, _, code := runCLI(t, "rules", "test", "--format", "jsonl", dir)
+	if code != exitFindings {
+		t.Errorf("exit %d, want 1", code)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines:\n%s", len(lines), stdout)
+	}
+	var first, second map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &second); err != nil {
+		t.Fatal(err)
+	}
+	if first["status"] != "pass" || first["case"] != "set" || first["expect"] != "match" || first["rule_id"] != "0b5f3f2e-8a43-4c51-9f0e-7d1a2b3c4d5e" {
+		t.Errorf("first = %v", first)
+	}
+	if second["status"] != "fail" || second["line"] != 18.0 || second["col"] != 11.0 || second["message"] == nil {
+		t.Errorf("second = %v", second)
+	}
+}
