@@ -31,6 +31,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	noHistory := fs.Bool("no-history", false, "leave out the history of Path, GOROOT and GOPATH")
 	split := fs.String("split", "", "write one report per host into DIR (named after the host) instead of one document")
 	minLevel := fs.String("min-level", "informational", "report only findings at or above this level")
+	jobs := fs.Int("jobs", 0, "hosts read at once (default: number of CPUs)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	opts := scan.Options{Rules: rs, MinLevel: min, NoLogs: hf.noLogs, Logs: hf.logs, Roaming: *roaming}
+	opts := scan.Options{Rules: rs, MinLevel: min, NoLogs: hf.noLogs, Logs: hf.logs, Roaming: *roaming, Jobs: *jobs}
 	problems, err := reportWrite(ctx, reportTarget{format: of.format, output: of.output, split: *split, stdout: stdout}, fs.Args(), opts, &rf, *noHistory, "envhunt report "+reportQuote(args))
 	if err != nil {
 		return err

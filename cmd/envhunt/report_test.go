@@ -195,7 +195,7 @@ func TestReport_SplitWritesOneDocumentPerHost(t *testing.T) {
 	reportCopyTree(t, reportDemoHost, filepath.Join(batch, "site1", "WS-DEV-07"))
 	reportCopyTree(t, reportDemoHost, filepath.Join(batch, "site2", "WS-DEV-07"))
 	out := filepath.Join(t.TempDir(), "reports")
-	if _, stderr, code := runCLI(t, "report", batch, "--format", "md", "--split", out); code != exitOK {
+	if _, stderr, code := runCLI(t, "report", batch, "--format", "md", "--split", out, "--jobs", "2"); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	ents, err := os.ReadDir(out)
