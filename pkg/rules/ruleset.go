@@ -212,6 +212,9 @@ func ruleKeys(n cond, avail func(string) bool, keyOf func(*glob) (string, bool))
 // With returns a rule set holding s's rules and other's, other's replacing
 // s's where the ids are equal.
 func (s *RuleSet) With(other *RuleSet) *RuleSet {
+	if other == nil {
+		return s
+	}
 	return newRuleSet(s.absent, append(append([]*Rule(nil), s.rules...), other.rules...))
 }
 
