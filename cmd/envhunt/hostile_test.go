@@ -585,6 +585,19 @@ func hostileCollection(t *testing.T) (root, ntuser string) {
 			t.Fatal(err)
 		}
 	}
+	gp := filepath.Join(root, "WS-DEV-07", "C", "Windows", "System32", "GroupPolicy", "User")
+	for name, data := range map[string][]byte{
+		"Registry.pol":                          hostile.HostilePol(),
+		filepath.Join("Scripts", "scripts.ini"): hostile.HostileScriptsINI(),
+	} {
+		if err := os.WriteFile(filepath.Join(gp, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gpp := integrityFind(t, root, "EnvironmentVariables/EnvironmentVariables.xml")
+	if err := os.WriteFile(gpp, hostile.HostileEnvironmentXML(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	logs := filepath.Join(root, "WS-DEV-07", "C", "Windows", "System32", "winevt", "Logs")
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		t.Fatal(err)
@@ -1043,6 +1056,12 @@ func TestHostile_OutputOfEveryCommandIsSafe(t *testing.T) {
 	if !strings.Contains(r.stdout, "HYPERLINK") || !strings.Contains(r.stdout, `\x1b`) {
 		t.Errorf("evtx records do not carry the hostile names: nothing was checked")
 	}
+	r = hostileCall("events", "--category", "gpo_registry,gpo_script,gpp_environment", host)
+	for _, want := range []string{"GroupPolicy", "Registry.pol", "scripts.ini", "EnvironmentVariables.xml", "HYPERLINK"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("Group Policy events lack %q: the hostile policy files were not read (exit %d: %s)", want, r.code, r.stderr)
+		}
+	}
 	r = hostileCall("scan", "-q", "--format", "jsonl", host)
 	if !strings.Contains(r.stdout, "HYPERLINK") || !strings.Contains(r.stdout, `\u001b`) {
 		t.Errorf("scan findings do not quote the hostile values: nothing was checked")
@@ -1292,4 +1311,33 @@ func TestHostileRegression_LogPageAtUnalignedOffsetIsRefused(t *testing.T) {
 		return
 	}
 	t.Fatal("no log-page-unaligned case")
+}
+
+func TestHostile_CutFlippedGroupPolicyFiles(t *testing.T) {
+	tally := hostileTally{}
+	gp := filepath.Join("..", "..", "testdata", "demo", "WS-DEV-07", "C", "Windows", "System32", "GroupPolicy", "User")
+	type source struct {
+		name string
+		data []byte
+	}
+	sources := []source{
+		{"Registry.pol", hostileRead(t, filepath.Join(gp, "Registry.pol"))},
+		{"scripts.ini", hostileRead(t, filepath.Join(gp, "Scripts", "scripts.ini"))},
+		{"Registry.pol", hostile.HostilePol()},
+		{"scripts.ini", hostile.HostileScriptsINI()},
+		{"EnvironmentVariables.xml", hostile.HostileEnvironmentXML()},
+	}
+	for _, src := range sources {
+		cases := append(hostile.Truncations(src.data, 12), hostile.BitFlips(src.data, 9, 10, 4, 64)...)
+		for _, c := range cases {
+			// The file keeps its name: discovery knows policy files by it.
+			p := filepath.Join(t.TempDir(), src.name)
+			if err := os.WriteFile(p, c.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := hostileCheck(t, src.name+"-"+c.Name, c.Data, p, hostileExpect{jsonl: true}, "scan", "-q", "--jobs", "1", "--format", "jsonl", p)
+			tally.add("scan "+src.name, r.code)
+		}
+	}
+	tally.log(t)
 }
