@@ -247,7 +247,19 @@ func Build(ctx context.Context, inputs []string, opts Options) (*Report, error) 
 	_, err = scan.Collect(ctx, inputs, opts.Scan, func(he *scan.HostEvidence) error {
 		h := buildHost(he, opts)
 		if !opts.NoHistory {
-			addHistory(ctx, h, he, groups)
+			reread := addHistory(ctx, h, he, groups)
+			for i := range he.Files {
+				p := filepath.Clean(he.Files[i].Path)
+				if he.Files[i].Kind == "log" {
+					// Logs found beside a hive are read with it.
+					if j := strings.LastIndex(p, "."); j > 0 && reread[p[:j]] {
+						reread[p] = true
+					}
+				}
+				if reread[p] {
+					he.Files[i].Note = strings.TrimPrefix(he.Files[i].Note+"; read again by the history", "; ")
+				}
+			}
 		}
 		h.NotChecked = gaps(he, h, opts)
 		r.Hosts = append(r.Hosts, h)

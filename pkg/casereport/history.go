@@ -98,7 +98,10 @@ func discoverHistory(ctx context.Context, inputs []string, opts Options) []histo
 // state pkg/history finds (the file on disk, each log entry, RegBack and
 // Windows.old copies, free cells and slack), the roaming copy, and the
 // writes traces and event logs record.
-func addHistory(ctx context.Context, h *Host, he *scan.HostEvidence, groups []history.Group) {
+//
+// It returns the files the history read again (each group's hives and logs).
+func addHistory(ctx context.Context, h *Host, he *scan.HostEvidence, groups []history.Group) map[string]bool {
+	reread := map[string]bool{}
 	h.HistorySource = "primary hive file, each transaction-log entry, config\\RegBack and Windows.old copies, free cells and value slack (pkg/history); roaming copies; registry writes in traces and event logs"
 	type target struct {
 		name, file, sid string
@@ -125,6 +128,12 @@ func addHistory(ctx context.Context, h *Host, he *scan.HostEvidence, groups []hi
 	for _, t := range targets {
 		s := Series{Name: t.name, File: t.file}
 		if g, ok := groupOf(groups, t.file); ok {
+			for _, f := range g.Files {
+				reread[filepath.Clean(f.Path)] = true
+				for _, l := range f.Logs {
+					reread[filepath.Clean(l)] = true
+				}
+			}
 			hist, err := history.States(ctx, g, history.Options{})
 			if err != nil {
 				h.Problems = append(h.Problems, fmt.Sprintf("history of %s: %v", t.file, err))
@@ -159,6 +168,7 @@ func addHistory(ctx context.Context, h *Host, he *scan.HostEvidence, groups []hi
 			h.History = append(h.History, s)
 		}
 	}
+	return reread
 }
 
 func groupOf(groups []history.Group, file string) (history.Group, bool) {
