@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,6 +60,12 @@ func runEvtx(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	out, closeOut, err := of.open(stdout)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		// The live heap is one chunk per worker and the output buffer, so
+		// collecting less often costs little memory and saves about a
+		// third of the CPU time.
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	w := bufio.NewWriterSize(out, 256<<10)
 	var rw evtxRecordWriter
