@@ -66,7 +66,7 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var err error
 	if len(rest) == 1 {
 		src = rest[0]
-		rs, err = loadRulePath(rest[0])
+		rs, err = rules.LoadDir(rest[0]) // a directory, or one file (which may hold a Sigma collection)
 	} else {
 		rs, err = builtinrules.Load()
 	}

@@ -234,3 +234,27 @@ func TestRulesTest_JSONLHasOneObjectPerCase(t *testing.T) {
 		t.Errorf("second = %v", second)
 	}
 }
+
+func TestRulesList_SigmaCollectionFile(t *testing.T) {
+	collection := `action: global
+level: low
+logsource: {product: windows, category: registry_set}
+detection:
+    condition: selection
+---
+title: First
+id: 1b5f3f2e-8a43-4c51-9f0e-7d1a2b3c4d5e
+detection:
+    selection: {Details: a}
+---
+title: Second
+id: 2b5f3f2e-8a43-4c51-9f0e-7d1a2b3c4d5e
+detection:
+    selection: {Details: b}
+`
+	dir := rulesTestDir(t, map[string]string{"c.yml": collection})
+	stdout, stderr, code := runCLI(t, "rules", "list", filepath.Join(dir, "c.yml"))
+	if code != 0 || !strings.Contains(stdout, "First") || !strings.Contains(stdout, "Second") {
+		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
