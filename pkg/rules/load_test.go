@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/envhunt/envhunt/pkg/event"
 )
@@ -302,5 +303,22 @@ func TestLoad_SuggestsTheNameMeant(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v, want %q", err, c.want)
 		}
+	}
+}
+
+// The fields of an "envhunt events" line paste into a test event as they
+// are (YAML reads JSON, times in the 7-digit form included).
+func TestLoad_TestEventFieldsAcceptEventsOutput(t *testing.T) {
+	line := `{"EventType":"SetValue","TargetObject":"HKU\\S-1-5-21-1\\Environment\\TEMP","Details":"%USERPROFILE%\\AppData\\Local\\Temp","ValueName":"TEMP","ValueType":"REG_EXPAND_SZ","Data":"%USERPROFILE%\\AppData\\Local\\Temp","KeyPath":"HKU\\S-1-5-21-1\\Environment","LastWrite":"2012-04-03T21:19:54.7800947Z","Hive":"NTUSER","Host":"loose","EvidenceFile":"/c/NTUSER.DAT","UserSid":"S-1-5-21-1","User":"vibranium"}`
+	text := ruleText("registry_set", "sel:\n    TargetObject|endswith: '\\Environment\\TEMP'\n    LastWrite|year: 2012\ncondition: sel") +
+		"envhunt:\n    pattern: misconfig\n    tests:\n        - name: pasted\n          expect: match\n          event:\n              fields: " + line + "\n"
+	r := mustParse(t, text)
+	for _, res := range r.RunTests() {
+		if !res.Passed {
+			t.Error(res)
+		}
+	}
+	if v, _ := r.Tests[0].Events[0].Get("LastWrite"); v != time.Date(2012, 4, 3, 21, 19, 54, 780094700, time.UTC) {
+		t.Errorf("LastWrite = %#v", v)
 	}
 }
