@@ -1341,3 +1341,30 @@ func TestHostile_CutFlippedGroupPolicyFiles(t *testing.T) {
 	}
 	tally.log(t)
 }
+
+// A Registry.pol whose last record is damaged still holds the records
+// before it. Reading none of them lets one broken record, appended by
+// whoever can write the policy, hide the policy's environment settings from
+// the scan: the records read before the damage must still be analysed, and
+// the file reported as read in part.
+func TestHostileRegression_PolicyRecordsBeforeDamageAreKept(t *testing.T) {
+	gp := filepath.Join("..", "..", "testdata", "demo", "WS-DEV-07", "C", "Windows", "System32", "GroupPolicy", "User", "Registry.pol")
+	good := hostileRead(t, gp)
+	p := filepath.Join(t.TempDir(), "Registry.pol")
+	// A record cut inside its key name: "[" then a few UTF-16 characters.
+	damaged := append(append([]byte(nil), good...), '[', 0, 'E', 0, 'n', 0)
+	if err := os.WriteFile(p, damaged, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	whole := hostileCall("scan", "-q", "--format", "jsonl", gp)
+	if !strings.Contains(whole.stdout, "GOPATH") {
+		t.Fatalf("the sound policy gives no GOPATH finding (exit %d): the fixture changed", whole.code)
+	}
+	r := hostileCall("scan", "-q", "--format", "jsonl", p)
+	if r.code != exitPartial || !strings.Contains(r.stderr, "Registry.pol") {
+		t.Errorf("damaged policy: exit %d, stderr %q; want 3 naming Registry.pol", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "GOPATH") {
+		t.Errorf("damaged policy: the GOPATH setting recorded before the damaged record is not reported")
+	}
+}
