@@ -56,6 +56,7 @@ func (c *evalCtx) release() {
 		c.inline[i] = fieldText{}
 	}
 	c.n = 0
+	clear(c.more) // drop the event's values
 	c.more = c.more[:0]
 	c.matched = c.matched[:0]
 	c.ev = nil
