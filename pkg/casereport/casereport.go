@@ -131,6 +131,8 @@ type Host struct {
 	// Evidence are this host's evidence files (the header lists those of
 	// every host).
 	Evidence []scan.FileDigest
+
+	historyGaps []Gap
 }
 
 // Gap is one thing that was not checked, and why.
@@ -261,7 +263,7 @@ func Build(ctx context.Context, inputs []string, opts Options) (*Report, error) 
 				}
 			}
 		}
-		h.NotChecked = gaps(he, h, opts)
+		h.NotChecked = append(gaps(he, h, opts), h.historyGaps...)
 		r.Hosts = append(r.Hosts, h)
 		h.Evidence = he.Files
 		r.Header.Evidence = append(r.Header.Evidence, he.Files...)

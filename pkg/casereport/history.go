@@ -136,10 +136,10 @@ func addHistory(ctx context.Context, h *Host, he *scan.HostEvidence, groups []hi
 			}
 			hist, err := history.States(ctx, g, history.Options{})
 			if err != nil {
-				h.Problems = append(h.Problems, fmt.Sprintf("history of %s: %v", t.file, err))
+				h.historyGaps = append(h.historyGaps, Gap{What: "history of " + t.name + " not read", Why: err.Error()})
 			} else {
 				for _, p := range hist.Problems {
-					h.Problems = append(h.Problems, "history: "+p)
+					h.historyGaps = append(h.historyGaps, Gap{What: "history of " + t.name + " incomplete", Why: p})
 				}
 				for _, st := range hist.States {
 					if hs, ok := stateOf(st); ok {
