@@ -405,3 +405,18 @@ func TestLoad_NoNumberWarningWhenTheDWORDFormIsListedToo(t *testing.T) {
 		t.Error("a listed form does not match")
 	}
 }
+
+func TestMatch_ManyFieldsBeyondTheInlineCache(t *testing.T) {
+	r := mustParse(t, ruleText("registry_set", "kw:\n    - needle\nsel:\n    ValueName: v\ncondition: kw and sel"))
+	ev := setEvent("EventType", "SetValue", "TargetObject", "t", "Details", "d", "ValueType", "REG_SZ", "Data", "x",
+		"KeyPath", "k", "Hive", "NTUSER", "Host", "h", "EvidenceFile", "f", "UserSid", "s", "User", "u", "ValueName", "v", "PreviousDetails", "a needle")
+	for i := 0; i < 3; i++ { // pooled contexts are reused cleanly
+		m := NewRuleSet(r).Match(ev)
+		if len(m) != 1 || !reflect.DeepEqual(m[0].Fields, []string{"PreviousDetails", "ValueName"}) {
+			t.Fatalf("matches %v", m)
+		}
+		if NewRuleSet(r).Match(setEvent("ValueName", "v", "Details", "nothing")) != nil {
+			t.Fatal("a reused context kept an earlier event's field")
+		}
+	}
+}
