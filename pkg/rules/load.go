@@ -788,6 +788,15 @@ func (l *loader) detection(n *yaml.Node, r *Rule) *detection {
 			l.errorf(k, "selection name %q: use letters, digits, '_', '-' and '.' only", k.Value)
 			continue
 		}
+		switch k.Value {
+		case "and", "or", "not", "of", "all", "them":
+			l.errorf(k, "selection name %q is a condition keyword", k.Value)
+			continue
+		}
+		if strings.Trim(k.Value, "0123456789") == "" {
+			l.errorf(k, "selection name %q: a number cannot name a selection", k.Value)
+			continue
+		}
 		if s := l.selection(k.Value, vals[i]); s != nil {
 			sels[k.Value] = s
 		}

@@ -35,6 +35,8 @@ func TestLoad_ErrorsNameFileLineAndColumn(t *testing.T) {
 		{"upper-case operator", ruleText("registry_set", "sel:\n    Details: x\ncondition: NOT sel"), "10:16: condition: \"NOT\": operators are written in lower case (not)"},
 		{"time part needs a number", ruleText("registry_set", "sel:\n    LastWrite|hour: noon\ncondition: sel"), "hour takes a whole number"},
 		{"time part alone", ruleText("registry_set", "sel:\n    LastWrite|hour|contains: 3\ncondition: sel"), "cannot be combined with \"hour\""},
+		{"keyword as selection name", ruleText("registry_set", "them:\n    Details: x\ncondition: 1 of them"), "selection name \"them\" is a condition keyword"},
+		{"number as selection name", ruleText("registry_set", "'1':\n    Details: x\ncondition: x"), "a number cannot name a selection"},
 		{"2 of", ruleText("registry_set", "sel:\n    Details: x\ncondition: 2 of sel*"), "only '1 of' and 'all of'"},
 		{"aggregation", ruleText("registry_set", "sel:\n    Details: x\ncondition: sel | count() > 5"), "pipe (aggregation)"},
 		{"expand", ruleText("registry_set", "sel:\n    Details|expand: '%admins%'\ncondition: sel"), "\"expand\" is not supported"},
