@@ -449,6 +449,12 @@ func TestHostile_CutFlippedAndGarbageTraces(t *testing.T) {
 			hostileRunTrace(t, "etl", ".etl", c, tally)
 		}
 	}
+	for _, src := range sources {
+		for _, c := range hostile.ETLPatches(src.Data) {
+			c.Name = src.Name + "-" + c.Name
+			hostileRunTrace(t, "etl", ".etl", c, tally)
+		}
+	}
 	for _, c := range hostile.Garbage(nil, 70000, 3, 4) {
 		hostileRunTrace(t, "etl", ".etl", c, tally)
 	}

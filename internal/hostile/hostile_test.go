@@ -118,3 +118,25 @@ func TestHostileUserTree_Builds(t *testing.T) {
 		t.Fatal("empty hive")
 	}
 }
+
+func TestETLPatches_FindBuffersAndChangeOneField(t *testing.T) {
+	// Three buffers of 0x100 bytes.
+	data := bytes.Repeat([]byte{0x11}, 0x300)
+	for i := 0; i < 3; i++ {
+		binary.LittleEndian.PutUint32(data[i*0x100:], 0x100)
+	}
+	if got := ETLBuffers(data); len(got) != 3 || got[2] != 0x200 {
+		t.Fatalf("buffers %v, want [0 0x100 0x200]", got)
+	}
+	for _, c := range ETLPatches(data) {
+		diff := 0
+		for i := range data {
+			if c.Data[i] != data[i] {
+				diff++
+			}
+		}
+		if diff == 0 || diff > 4 {
+			t.Errorf("%s: %d bytes changed, want 1 to 4", c.Name, diff)
+		}
+	}
+}
