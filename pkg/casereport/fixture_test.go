@@ -301,3 +301,34 @@ func TestBuild_GoEnvFileOverriddenByTheEnvironmentIsShown(t *testing.T) {
 		t.Errorf("GOPROXY = %+v, want the go env file's value", g)
 	}
 }
+
+func TestBuild_LooseUserHiveSaysWhatIsMissing(t *testing.T) {
+	r, err := Build(context.Background(), []string{demoHost + "/C/Users/carol/NTUSER.DAT"}, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := r.Hosts[0]
+	if h.Identity.ComputerName.Value != "" || h.Identity.TimeZone.Known() || !strings.Contains(h.Identity.TimeZone.Source, "absent") {
+		t.Errorf("identity = %+v, want nothing recorded and local times unknown", h.Identity)
+	}
+	var what []string
+	for _, g := range h.NotChecked {
+		what = append(what, g.What)
+	}
+	all := strings.Join(what, "\n")
+	for _, w := range []string{"SYSTEM hive absent", "SOFTWARE hive absent", "SAM hive absent", "no traces or event logs"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("not-checked list lacks %q:\n%s", w, all)
+		}
+	}
+	if len(h.Users) != 1 || h.Users[0].SID != carolSID || h.Users[0].SIDSource != "root ACL" {
+		t.Errorf("users = %+v, want carol with the SID from the root ACL", h.Users)
+	}
+	md := renderMarkdown(t, r)
+	if !strings.Contains(md, "| Time zone | not recorded; local times: SYSTEM hive") {
+		t.Errorf("Markdown does not say the time zone is unknown")
+	}
+	if strings.Contains(md, "host local") {
+		t.Errorf("Markdown shows host local times without a time zone")
+	}
+}
