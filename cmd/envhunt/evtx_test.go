@@ -189,3 +189,18 @@ func TestEvtx_SlackRecordsAreCountedAndMarked(t *testing.T) {
 		t.Errorf("%d lines, %d recovered", n, strings.Count(out, `"recovered":true`))
 	}
 }
+
+func TestEvtxAppendJSONString_ValidForAnyInput(t *testing.T) {
+	for _, s := range []string{"", "plain", `C:\Users\"x"`, "tab\there\nline\r\x00\x1b[31m\x7f", "caf\u00e9 \u2028 \U0001F600", "bad\xff\xfeutf8", strings.Repeat("a\\", 100)} {
+		b := evtxAppendJSONString(nil, s)
+		if !json.Valid(b) {
+			t.Errorf("%q: invalid JSON %s", s, b)
+			continue
+		}
+		var back string
+		json.Unmarshal(b, &back)
+		if want := strings.ToValidUTF8(s, "\ufffd"); back != want && !strings.Contains(s, "\xff") {
+			t.Errorf("%q: round trip gives %q", s, back)
+		}
+	}
+}
