@@ -323,9 +323,9 @@ func chartOf(ss []HState) Chart {
 	c.Height = c.AxisY + 24
 	if !lo.IsZero() {
 		if span > 0 {
-			c.Ticks = append(c.Ticks, ChartTick{X: x(lo), Label: lo.Format("2006-01-02 15:04"), Anchor: "start"}, ChartTick{X: x(hi), Label: hi.Format("2006-01-02 15:04"), Anchor: "end"})
+			c.Ticks = append(c.Ticks, ChartTick{X: x(lo), Label: lo.Format("2006-01-02 15:04 UTC"), Anchor: "start"}, ChartTick{X: x(hi), Label: hi.Format("2006-01-02 15:04 UTC"), Anchor: "end"})
 		} else {
-			c.Ticks = append(c.Ticks, ChartTick{X: x(lo), Label: lo.Format("2006-01-02 15:04"), Anchor: "middle"})
+			c.Ticks = append(c.Ticks, ChartTick{X: x(lo), Label: lo.Format("2006-01-02 15:04 UTC"), Anchor: "middle"})
 		}
 	}
 	return c
