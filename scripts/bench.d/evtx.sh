@@ -12,18 +12,22 @@ if [ -n "$evtx_file" ] && [ -x "$bin" ]; then
   echo "evtx: $(basename "$evtx_file"), ${evtx_records:-?} records"
   timeit "evtx --summary" "$bin" evtx --summary "$evtx_file"
   timeit "evtx (every record, jsonl)" "$bin" evtx "$evtx_file"
-  # evtx_rate LABEL RUNS CMD...: run CMD RUNS times on the file, print the
-  # mean records/s.
+  # evtx_rate LABEL RUNS CMD...: run CMD RUNS times on the file; print the
+  # mean records/s of wall time and of CPU time (user + system, steadier on
+  # a shared machine).
   evtx_rate() {
     local label=$1 runs=$2; shift 2
-    local t0 t1
+    local t0 t1 cpu
+    cpu=$(mktemp)
     t0=$(date +%s.%N)
-    for _ in $(seq "$runs"); do "$@" "$evtx_file" >/dev/null 2>&1; done
+    /usr/bin/time -f '%U %S' -o "$cpu" sh -c 'n=$1; f=$2; shift 2; for _ in $(seq "$n"); do "$@" "$f" >/dev/null 2>&1; done' sh "$runs" "$evtx_file" "$@"
     t1=$(date +%s.%N)
-    awk -v l="$label" -v r="${evtx_records:-0}" -v n="$runs" -v t0="$t0" -v t1="$t1" 'BEGIN {
+    awk -v l="$label" -v r="${evtx_records:-0}" -v n="$runs" -v t0="$t0" -v t1="$t1" '{
       t = (t1 - t0) / n; if (t <= 0) t = 1e-6
-      printf "%-34s %10.0f records/s (%.3f s per file, mean of %d runs)\n", l, r / t, t, n
-    }'
+      c = ($1 + $2) / n; if (c <= 0) c = 1e-6
+      printf "%-34s %10.0f records/s wall %10.0f records/CPU-s (%.3f s, %.3f CPU s per file, %d runs)\n", l, r / t, r / c, t, c, n
+    }' "$cpu"
+    rm -f "$cpu"
   }
   evtx_rate "envhunt evtx (jsonl)" 20 "$bin" evtx
   evtx_rate "envhunt evtx --format text" 20 "$bin" evtx --format text
