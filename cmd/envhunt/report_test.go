@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -78,7 +79,7 @@ func TestReport_DemoMarkdownToFile(t *testing.T) {
 	for _, want := range []string{
 		"# envhunt case report\n",
 		"| Command line | `envhunt report ../../testdata/demo/WS-DEV-07 --roaming ../../testdata/demo/profiles --output " + out + "` |",
-		"| Tool | envhunt " + Version + " |",
+		"| Tool | envhunt " + Version + " (" + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + ") |",
 		"## Host WS-DEV-07\n",
 		"### What was not checked, and why\n",
 		"profiles/alice.V6/NTUSER.DAT` | roaming copy |",

@@ -35,6 +35,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -65,6 +66,9 @@ type Options struct {
 	RulePaths []string
 	// Now returns the run time (default time.Now); tests fix it.
 	Now func() time.Time
+	// Platform describes where the report was made (default: the Go
+	// version, operating system and architecture of this binary).
+	Platform string
 	// NoHistory leaves out the history of Path, GOROOT and GOPATH (it reads
 	// every hive again, once per state).
 	NoHistory bool
@@ -78,8 +82,10 @@ type Report struct {
 
 // Header identifies the run and its evidence.
 type Header struct {
-	Tool        string
-	Version     string
+	Tool    string
+	Version string
+	// Platform is the Go version, OS and architecture envhunt ran on.
+	Platform    string
 	RuleSet     RuleSet
 	CommandLine string
 	// RunTime is when the report was made (UTC).
@@ -233,8 +239,11 @@ func Build(ctx context.Context, inputs []string, opts Options) (*Report, error) 
 		opts.Scan.Rules = rs
 		opts.Builtin = true
 	}
+	if opts.Platform == "" {
+		opts.Platform = runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+	}
 	r := &Report{Header: Header{
-		Tool: "envhunt", Version: opts.Version, CommandLine: opts.CommandLine,
+		Tool: "envhunt", Version: opts.Version, Platform: opts.Platform, CommandLine: opts.CommandLine,
 		RunTime: now().UTC(), Inputs: inputs, Roaming: opts.Scan.Roaming,
 	}}
 	rsInfo, err := ruleSetInfo(opts)

@@ -34,6 +34,7 @@ func demoReport(t *testing.T) *Report {
 		Version:     "test",
 		CommandLine: "envhunt report testdata/demo/WS-DEV-07 --roaming testdata/demo/profiles",
 		Now:         func() time.Time { return runTime },
+		Platform:    "go test",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ func (m *mdWriter) report(r *Report) {
 	m.line("## Case header")
 	m.line()
 	m.header("Item", "Value")
-	m.row("Tool", mdEsc(h.Tool+" "+h.Version))
+	m.row("Tool", mdEsc(h.Tool+" "+h.Version+" ("+h.Platform+")"))
 	m.row("Rule set", mdEsc(fmt.Sprintf("%s — %d rules from %d files", h.RuleSet.Version, h.RuleSet.Rules, h.RuleSet.Files)))
 	m.row("Rule files SHA\\-256", mdCell(h.RuleSet.SHA256))
 	m.row("Command line", mdCell(h.CommandLine))
