@@ -246,13 +246,30 @@ func globMatch(toks []globTok, s string) bool {
 				minLen++
 			}
 		}
-		// Try every start position from the end (runes make lengths vary).
+		// Try every start position from the end (runes make lengths vary),
+		// at character boundaries as decoding from the start finds them:
+		// in invalid UTF-8 a stray continuation byte is a character of
+		// its own.
+		var bounds []bool
+		if !utf8.ValidString(s) {
+			bounds = make([]bool, len(s)+1)
+			for i := 0; i < len(s); {
+				bounds[i] = true
+				_, w := utf8.DecodeRuneInString(s[i:])
+				i += w
+			}
+			bounds[len(s)] = true
+		}
 		matchedEnd := -1
 		for st := len(s) - minLen; st >= pos; st-- {
 			if st < 0 {
 				break
 			}
-			if st > 0 && st < len(s) && !utf8.RuneStart(s[st]) {
+			if bounds != nil {
+				if !bounds[st] {
+					continue
+				}
+			} else if st > 0 && st < len(s) && !utf8.RuneStart(s[st]) {
 				continue
 			}
 			if n, ok := segMatch(lastSeg, s[st:]); ok && st+n == len(s) {
