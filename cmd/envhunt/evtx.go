@@ -27,7 +27,7 @@ func init() {
 }
 
 func runEvtx(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("evtx", "evtx FILE|DIR... [--summary] [--id N]... [--provider P] [--format jsonl|csv|text|xml] [--output FILE]", stdout)
+	fs := newFlagSet("evtx", "evtx FILE|DIR... [--summary] [--slack] [--id N]... [--provider P] [--format jsonl|csv|text|xml] [--output FILE]", stdout)
 	var of outputFlags
 	summary := fs.Bool("summary", false, "print one JSON object per log (records, chunks, event_ids, providers, first, last, recovered, anomalies) instead of the records")
 	slack := fs.Bool("slack", false, "also print the records carved from chunk slack (stale copies, leftovers of other logs), marked recovered")
