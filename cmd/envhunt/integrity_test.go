@@ -16,6 +16,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -391,5 +392,62 @@ func TestIntegrityRegression_ScanCancelledEarlySaysInterrupted(t *testing.T) {
 	code := run(ctx, []string{"scan", "-q", filepath.Join(root, "WS-DEV-07")}, io.Discard, &stderr)
 	if code != exitPartial || !strings.Contains(stderr.String(), "interrupted") {
 		t.Errorf("scan with a cancelled context: exit %d, stderr %q; want 3 and \"envhunt: interrupted\"", code, stderr.String())
+	}
+}
+
+// A named pipe (FIFO) in a collection — possible in any tree extracted from
+// an archive or copied off a Unix file system — blocks the first open(2)
+// until something writes to it. Evidence readers must check that a path is
+// a regular file before opening it, so a pipe can neither hang a scan nor
+// an explicit read: it is refused with a line naming it.
+func TestIntegrityRegression_NamedPipesDoNotBlockReaders(t *testing.T) {
+	mkfifo, err := exec.LookPath("mkfifo")
+	if err != nil {
+		t.Skip("mkfifo not available")
+	}
+	dir := t.TempDir()
+	pipe := func(rel string) string {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(mkfifo, p).CombinedOutput(); err != nil {
+			t.Skipf("mkfifo: %v %s", err, out)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		pipe string
+		args func(p string) []string
+	}{
+		{"evtx over a folder holding a pipe", "logs/Security.evtx", func(p string) []string { return []string{"evtx", filepath.Dir(p)} }},
+		{"etl over a folder holding a pipe", "wmi/trace.etl", func(p string) []string { return []string{"etl", filepath.Dir(p)} }},
+		{"dump of a pipe", "a/NTUSER.DAT", func(p string) []string { return []string{"dump", p} }},
+		{"info of a pipe", "b/NTUSER.DAT", func(p string) []string { return []string{"info", p} }},
+		{"etl of a pipe", "c/x.etl", func(p string) []string { return []string{"etl", p} }},
+		{"evtx of a pipe", "d/x.evtx", func(p string) []string { return []string{"evtx", p} }},
+		{"scan of a pipe", "e/NTUSER.DAT", func(p string) []string { return []string{"scan", "-q", p} }},
+	} {
+		p := pipe(tc.pipe)
+		done := make(chan int, 1)
+		var stderr bytes.Buffer
+		go func() { done <- run(context.Background(), tc.args(p), io.Discard, &stderr) }()
+		select {
+		case code := <-done:
+			if code == exitOK {
+				t.Errorf("%s: exit 0, want the pipe reported (stderr %q)", tc.name, stderr.String())
+			}
+		case <-time.After(3 * time.Second):
+			t.Errorf("%s: still blocked after 3 s opening the pipe", tc.name)
+			// Unblock the reader: a writer that opens and closes gives it EOF.
+			if w, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+				w.Close()
+			}
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+			}
+		}
 	}
 }
