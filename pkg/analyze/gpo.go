@@ -191,9 +191,11 @@ func (g *gpoFile) pol() error {
 	if err != nil {
 		return err
 	}
-	p, err := gpo.LoadPol(g.f.Path, data)
-	if err != nil {
-		return err
+	// A damaged record ends the file; the records before it are still
+	// what the policy applies, so they are reported with the error.
+	p, perr := gpo.LoadPol(g.f.Path, data)
+	if p == nil {
+		return perr
 	}
 	root := g.root()
 	for i := range p.Records {
@@ -233,7 +235,7 @@ func (g *gpoFile) pol() error {
 			}
 		}
 	}
-	return nil
+	return perr
 }
 
 // valueLabel names a value in a TargetObject the way Sysmon does: the
@@ -271,10 +273,7 @@ func (g *gpoFile) registryXML() error {
 	if err != nil {
 		return err
 	}
-	items, err := gpo.LoadRegistryXML(g.f.Path, data)
-	if err != nil {
-		return err
-	}
+	items, perr := gpo.LoadRegistryXML(g.f.Path, data) // items before a damaged one, with its error
 	for _, it := range items {
 		keyPath := g.gppRoot(it.Hive) + `\` + strings.Trim(it.Key, `\`)
 		name := it.ValueName
@@ -296,7 +295,7 @@ func (g *gpoFile) registryXML() error {
 			return err
 		}
 	}
-	return nil
+	return perr
 }
 
 // gppData types a GPP value: DWORD/QWORD values are written in hex by the
@@ -336,10 +335,7 @@ func (g *gpoFile) environment() error {
 	if err != nil {
 		return err
 	}
-	items, err := gpo.LoadEnvironment(g.f.Path, data)
-	if err != nil {
-		return err
-	}
+	items, perr := gpo.LoadEnvironment(g.f.Path, data) // items before a damaged one, with its error
 	for _, it := range items {
 		ev := g.base(event.GPPEnvironment)
 		keyPath := sessionManagerEnv
@@ -365,7 +361,7 @@ func (g *gpoFile) environment() error {
 			return err
 		}
 	}
-	return nil
+	return perr
 }
 
 // scripts emits one gpo_script event per scripts.ini/psscripts.ini entry,

@@ -249,3 +249,29 @@ func TestGPOEvents_ReadsZipCollectionsInPlace(t *testing.T) {
 		t.Errorf("gpo_script: %q: the body in the archive was not read", got["gpo_script"])
 	}
 }
+
+// A Registry.pol damaged after some records: the records before the damage
+// become events, and the error names the file.
+func TestGPOEvents_RecordsBeforeDamageAreKept(t *testing.T) {
+	files := gpoTree(t)
+	for _, f := range files {
+		if strings.HasSuffix(f.Path, "User/Registry.pol") && strings.Contains(f.Path, "GroupPolicy") {
+			data, err := os.ReadFile(f.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(f.Path, append(data, '[', 0, 'E', 0), 0o644)
+		}
+	}
+	var targets []string
+	err := GPOEvents(context.Background(), files, GPOOptions{Filter: onlyCategory(event.GPORegistry)}, func(ev *event.Event) error {
+		targets = append(targets, ev.String("TargetObject"))
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "User/Registry.pol") {
+		t.Fatalf("want an error naming the damaged file, got %v", err)
+	}
+	if !strings.Contains(strings.Join(targets, "\n"), `HKCU\Environment\GOPATH`) {
+		t.Errorf("the GOPATH record before the damage is missing: %v", targets)
+	}
+}

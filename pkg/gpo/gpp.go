@@ -94,7 +94,8 @@ func OpenEnvironment(path string) ([]EnvironmentVariable, error) {
 // LoadEnvironment parses a GPP EnvironmentVariables.xml file: the
 // <EnvironmentVariable> items under <EnvironmentVariables>, inside any
 // <Collection> folders. Each item must carry one <Properties> element with
-// an action of C, R, U or D and a name.
+// an action of C, R, U or D and a name. On an error, the items read before
+// it are returned with the *FormatError.
 func LoadEnvironment(name string, data []byte) ([]EnvironmentVariable, error) {
 	var out []EnvironmentVariable
 	err := walkGPP(name, data, "EnvironmentVariables", "EnvironmentVariable", func(it GPPItem, props map[string]string, line int) error {
@@ -130,7 +131,8 @@ func OpenRegistryXML(path string) ([]RegistryItem, error) {
 // LoadRegistryXML parses a GPP Registry.xml file: the <Registry> items
 // under <RegistrySettings>, inside any <Collection> folders. Each item must
 // carry one <Properties> element with an action of C, R, U or D, a hive
-// and a key.
+// and a key. On an error, the items read before it are returned with the
+// *FormatError.
 func LoadRegistryXML(name string, data []byte) ([]RegistryItem, error) {
 	var out []RegistryItem
 	err := walkGPP(name, data, "RegistrySettings", "Registry", func(it GPPItem, props map[string]string, line int) error {

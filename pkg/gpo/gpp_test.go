@@ -133,3 +133,15 @@ func TestLoadGPP_DeepNestingIsRefused(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestLoadEnvironment_ItemsBeforeDamageAreReturnedWithTheError(t *testing.T) {
+	text := "<EnvironmentVariables>\n<EnvironmentVariable name=\"a\"><Properties action=\"U\" name=\"GOPATH\" value=\"x\"/></EnvironmentVariable>\n<EnvironmentVariable name=\"b\"><Properties action=\"Q\" name=\"b\"/></EnvironmentVariable></EnvironmentVariables>"
+	items, err := LoadEnvironment("EnvironmentVariables.xml", []byte(text))
+	var fe *FormatError
+	if !errors.As(err, &fe) || fe.Line != 3 {
+		t.Fatalf("want a FormatError on line 3, got %v", err)
+	}
+	if len(items) != 1 || items[0].VarName != "GOPATH" {
+		t.Fatalf("items before the damage: %+v", items)
+	}
+}

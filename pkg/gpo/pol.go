@@ -146,7 +146,10 @@ func OpenPol(path string) (*Pol, error) {
 
 // LoadPol parses a Registry.pol file held in data; name is used in errors.
 // A file that is only a header holds no records (Windows writes that for a
-// policy with nothing configured).
+// policy with nothing configured). When a record is damaged, LoadPol
+// returns the records before it together with the *FormatError (a nil Pol
+// only when the header itself is bad): what the policy applies up to the
+// damage is still evidence.
 func LoadPol(name string, data []byte) (*Pol, error) {
 	if len(data) > MaxFileSize {
 		return nil, offErr(name, MaxFileSize, "file larger than %d bytes", MaxFileSize)
@@ -164,11 +167,11 @@ func LoadPol(name string, data []byte) (*Pol, error) {
 	off := 8
 	for off < len(data) {
 		if len(p.Records) >= MaxPolRecords {
-			return nil, offErr(name, off, "more than %d records", MaxPolRecords)
+			return p, offErr(name, off, "more than %d records", MaxPolRecords)
 		}
 		rec, next, err := parseRecord(name, data, off)
 		if err != nil {
-			return nil, err
+			return p, err
 		}
 		p.Records = append(p.Records, rec)
 		off = next

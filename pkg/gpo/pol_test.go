@@ -3,6 +3,7 @@ package gpo
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -156,5 +157,21 @@ func TestLoadPol_KeyNameLongerThanTheBoundIsRefused(t *testing.T) {
 	data := newPolBytes().record(strings.Repeat("k", MaxKeyLength+1), "V", 1, wdata("x")).b
 	if _, err := LoadPol("big.pol", data); err == nil || !strings.Contains(err.Error(), "longer than") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestLoadPol_RecordsBeforeDamageAreReturnedWithTheError(t *testing.T) {
+	good := newPolBytes().record(`Environment`, `GOPATH`, 1, wdata(`C:\go`)).record(`Environment`, `GOROOT`, 1, wdata(`C:\Go`)).b
+	damaged := append(append([]byte(nil), good...), '[', 0, 'E', 0, 'n', 0)
+	p, err := LoadPol("Registry.pol", damaged)
+	var fe *FormatError
+	if !errors.As(err, &fe) || fe.Offset != int64(len(good))+2 || !strings.Contains(fe.Msg, fmt.Sprintf("record at 0x%x", len(good))) {
+		t.Fatalf("want a FormatError in the key of the record at 0x%x, got %v", len(good), err)
+	}
+	if p == nil || len(p.Records) != 2 || p.Records[1].ValueName != "GOROOT" {
+		t.Fatalf("records before the damage: %+v", p)
+	}
+	if p, err := LoadPol("Registry.pol", []byte("PReg\x02\x00\x00\x00")); p != nil || err == nil {
+		t.Fatalf("a bad header gives no Pol: %v %v", p, err)
 	}
 }
