@@ -177,7 +177,11 @@ type UserEnv struct {
 	Label string
 	SID   string
 	Kind  string
-	Path  []PathRow
+	// PathSources are the registry values the PATH entries come from,
+	// one line each ("machine: Path of HKLM\...\Environment, REG_EXPAND_SZ,
+	// key last written ..."); each row names its source by scope.
+	PathSources []PathSource
+	Path        []PathRow
 	// Vars are the Go variables and the other variables a hijack touches
 	// (ComSpec, PATHEXT, windir), when set.
 	Vars []VarRow
@@ -196,14 +200,27 @@ type GoRow struct {
 	Overridden bool
 }
 
+// PathSource is a registry value the effective PATH is built from.
+type PathSource struct {
+	Scope     string
+	Key       string
+	Value     string
+	Type      string
+	File      string
+	LastWrite time.Time
+}
+
 // PathRow is one entry of the effective PATH.
 type PathRow struct {
 	Position int
 	Raw      string
 	Expanded string
-	Origin   string
-	Flags    []string
-	State    string
+	// Origin is the full origin; Scope ("machine", "user") is what the
+	// table shows, PathSources saying which value each scope is.
+	Origin string
+	Scope  string
+	Flags  []string
+	State  string
 }
 
 // VarRow is one variable of the effective environment.
@@ -475,8 +492,14 @@ func userEnv(u *envmodel.User, labels map[string]string) UserEnv {
 		label = "LocalSystem (DEFAULT hive)"
 	}
 	ue := UserEnv{Label: label, SID: u.SID, Kind: u.Kind}
+	seen := map[string]bool{}
 	for _, p := range u.Path {
-		ue.Path = append(ue.Path, PathRow{Position: p.Position, Raw: p.Raw, Expanded: p.Expanded, Origin: p.Origin.String(), Flags: p.Flags, State: p.State})
+		ue.Path = append(ue.Path, PathRow{Position: p.Position, Raw: p.Raw, Expanded: p.Expanded, Origin: p.Origin.String(), Scope: string(p.Origin.Scope), Flags: p.Flags, State: p.State})
+		o := p.Origin
+		if k := string(o.Scope) + "\x00" + o.Key + "\x00" + o.Value; !seen[k] {
+			seen[k] = true
+			ue.PathSources = append(ue.PathSources, PathSource{Scope: string(o.Scope), Key: o.Key, Value: o.Value, Type: o.Type, File: o.File, LastWrite: o.LastWrite})
+		}
 	}
 	for _, g := range u.Go {
 		if g.InEnv || g.InFile {

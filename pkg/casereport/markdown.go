@@ -239,9 +239,20 @@ func (m *mdWriter) host(h *Host) {
 		if len(ue.Path) == 0 {
 			m.line("No Path.")
 		} else {
-			m.header("#", "Directory (as stored)", "Expanded", "Origin", "Flags", "On disk")
+			for _, src := range ue.PathSources {
+				line := "- **" + mdEsc(src.Scope) + "**: value " + mdCode(src.Value) + " (" + mdEsc(src.Type) + ") of " + mdCode(src.Key)
+				if !src.LastWrite.IsZero() {
+					line += ", key last written " + mdEsc(tz.Times(src.LastWrite))
+				}
+				if src.File != "" {
+					line += ", in " + mdCode(src.File)
+				}
+				m.line(line)
+			}
+			m.line()
+			m.header("#", "Directory (as stored)", "Expanded", "From", "Flags", "On disk")
 			for _, p := range ue.Path {
-				m.row(fmt.Sprint(p.Position), mdCell(p.Raw), mdCell(p.Expanded), mdEsc(p.Origin), mdEsc(strings.Join(p.Flags, ", ")), mdEsc(p.State))
+				m.row(fmt.Sprint(p.Position), mdCell(p.Raw), mdCell(p.Expanded), mdEsc(p.Scope), mdEsc(strings.Join(p.Flags, ", ")), mdEsc(p.State))
 			}
 		}
 		if len(ue.Vars) > 0 {
