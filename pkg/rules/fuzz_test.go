@@ -130,11 +130,12 @@ func FuzzRenderSigma(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v string) {
 		toks := mergeStars(parseWildcards(v))
 		back := renderSigma(toks)
-		if again := mergeStars(parseWildcards(back)); renderSigma(again) != back || len(again) != len(toks) {
+		again := mergeStars(parseWildcards(back))
+		if len(again) != len(toks) {
 			t.Fatalf("%q renders as %q, which parses differently", v, back)
 		}
 		for i := range toks {
-			if toks[i] != mergeStars(parseWildcards(back))[i] {
+			if toks[i] != again[i] {
 				t.Fatalf("%q renders as %q, which parses differently", v, back)
 			}
 		}
