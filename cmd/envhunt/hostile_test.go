@@ -1054,6 +1054,12 @@ func TestHostile_OutputOfEveryCommandIsSafe(t *testing.T) {
 			t.Errorf("dump jsonl lacks %s: the hostile names did not reach the output", want)
 		}
 	}
+	if _, ok := commands["timeline"]; ok {
+		r = hostileCall("timeline", "--format", "tln", host)
+		if !strings.Contains(r.stdout, "HYPERLINK") || !strings.Contains(r.stdout, `\x7c`) {
+			t.Errorf("timeline rows do not carry the hostile names: nothing was checked")
+		}
+	}
 	r = hostileCall("etl", "--format", "csv", wmi)
 	if !strings.Contains(r.stdout, "HYPERLINK") || !strings.Contains(r.stdout, `\x1b`) {
 		t.Errorf("etl events do not carry the hostile names: nothing was checked")
