@@ -291,8 +291,18 @@ func globMatch(toks []globTok, s string) bool {
 		if len(seg) == 0 {
 			continue
 		}
+		// A segment needs at least its literal bytes plus one byte per
+		// '?': once fewer bytes remain no later start can match.
+		need := 0
+		for _, t := range seg {
+			if t.kind == 'l' {
+				need += len(t.lit)
+			} else {
+				need++
+			}
+		}
 		found := false
-		for p := pos; p <= len(s); {
+		for p := pos; p+need <= len(s); {
 			if seg[0].kind == 'l' {
 				k := strings.Index(s[p:], seg[0].lit)
 				if k < 0 {
