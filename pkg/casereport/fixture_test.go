@@ -332,3 +332,27 @@ func TestBuild_LooseUserHiveSaysWhatIsMissing(t *testing.T) {
 		t.Errorf("Markdown shows host local times without a time zone")
 	}
 }
+
+func TestChartOf_MarksWidenTheAxisAndCarvedStatesStayOff(t *testing.T) {
+	t1 := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	t2 := t1.Add(48 * time.Hour)
+	states := []HState{
+		{Source: "primary", Time: t1, Values: []HValue{{Name: "Path", Data: "a"}}},
+		{Source: "log", Time: t2, Values: []HValue{{Name: "Path", Data: "b"}, {Name: "GOROOT", Data: "g"}}},
+		{Source: "free cell", Values: []HValue{{Name: "Path", Data: "c"}}},
+	}
+	c := chartOf(states, []ChartMark{{Time: t2.Add(48 * time.Hour), Label: "last profile unload"}})
+	if len(c.Rows) != len(HistoryVars) || len(c.Rows[0].Points) != 2 || len(c.Rows[1].Points) != 1 || len(c.Rows[2].Points) != 0 {
+		t.Fatalf("rows = %+v", c.Rows)
+	}
+	p := c.Rows[0].Points
+	if p[0].X >= p[1].X || p[0].Color == p[1].Color || len(c.Rows[0].Legend) != 2 {
+		t.Errorf("Path points %+v, legend %+v: want two colours in time order", p, c.Rows[0].Legend)
+	}
+	if len(c.Marks) != 1 || c.Marks[0].X <= p[1].X || c.Marks[0].X > c.Width {
+		t.Errorf("mark %+v: want it after the last state, inside the chart", c.Marks)
+	}
+	if empty := chartOf([]HState{states[2]}, nil); len(empty.Rows) != 0 {
+		t.Errorf("a chart of carved states only has rows: %+v", empty.Rows)
+	}
+}

@@ -53,7 +53,10 @@ type Chart struct {
 	Width, Height int
 	Rows          []ChartRow
 	Ticks         []ChartTick
+	Marks         []ChartMark
 	AxisY         int
+	// Top is the y of the first row's line, for the marks.
+	Top int
 }
 
 // ChartRow is one variable's line of the chart.
@@ -77,6 +80,16 @@ type ChartLegend struct {
 type ChartPoint struct {
 	X     int
 	Color string
+	Title string
+}
+
+// ChartMark is a moment drawn across the chart as a dashed line: the
+// profile's last load (logon) and unload (logoff) from ProfileList, so a
+// change can be seen against the logons that load or overwrite the hive.
+type ChartMark struct {
+	Time  time.Time
+	Label string
+	X     int
 	Title string
 }
 
@@ -163,7 +176,18 @@ func addHistory(ctx context.Context, h *Host, he *scan.HostEvidence, groups []hi
 			}
 		}
 		sortStates(s.States)
-		s.Chart = chartOf(s.States)
+		var marks []ChartMark
+		for _, u := range h.Users {
+			if t.sid != "" && strings.EqualFold(u.SID, t.sid) {
+				if !u.LoadTime.IsZero() {
+					marks = append(marks, ChartMark{Time: u.LoadTime, Label: "last profile load"})
+				}
+				if !u.UnloadTime.IsZero() {
+					marks = append(marks, ChartMark{Time: u.UnloadTime, Label: "last profile unload"})
+				}
+			}
+		}
+		s.Chart = chartOf(s.States, marks)
 		if len(s.States) > 0 {
 			h.History = append(h.History, s)
 		}
@@ -264,20 +288,28 @@ func sortStates(ss []HState) {
 var chartColors = []string{"#1f5fa8", "#c0392b", "#27865a", "#b9770e", "#7d3c98", "#117a8b", "#6e2c00", "#566573"}
 
 // chartOf lays out the dated states on a time axis, one row per variable.
-func chartOf(ss []HState) Chart {
+func chartOf(ss []HState, marks []ChartMark) Chart {
 	const left, right, top, rowH = 90, 30, 16, 30
-	c := Chart{Width: 760}
+	c := Chart{Width: 760, Top: top - 10}
 	var lo, hi time.Time
+	widen := func(t time.Time) {
+		if lo.IsZero() || t.Before(lo) {
+			lo = t
+		}
+		if t.After(hi) {
+			hi = t
+		}
+	}
 	for _, s := range ss {
-		if s.Time.IsZero() {
-			continue
+		if !s.Time.IsZero() {
+			widen(s.Time)
 		}
-		if lo.IsZero() || s.Time.Before(lo) {
-			lo = s.Time
-		}
-		if s.Time.After(hi) {
-			hi = s.Time
-		}
+	}
+	if lo.IsZero() {
+		return c
+	}
+	for _, m := range marks {
+		widen(m.Time)
 	}
 	span := hi.Sub(lo)
 	x := func(t time.Time) int {
@@ -318,6 +350,11 @@ func chartOf(ss []HState) Chart {
 			}
 		}
 		c.Rows = append(c.Rows, row)
+	}
+	for _, m := range marks {
+		m.X = x(m.Time)
+		m.Title = m.Label + " " + wintime.Format(m.Time)
+		c.Marks = append(c.Marks, m)
 	}
 	c.AxisY = top + len(HistoryVars)*rowH - 6
 	c.Height = c.AxisY + 24
