@@ -89,9 +89,12 @@ func splitArchivePath(p string) (archive, member string, ok bool) {
 // larger member is refused, so a hostile archive cannot exhaust memory);
 // files on disk are opened read-only and not read ahead.
 func Open(path string, max int64) (io.ReadCloser, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err == nil {
 		return f, nil
+	}
+	if errors.Is(err, errNotRegular) {
+		return nil, err
 	}
 	archive, member, ok := splitArchivePath(path)
 	if !ok {
@@ -108,7 +111,10 @@ func Open(path string, max int64) (io.ReadCloser, error) {
 // collection), refusing files larger than max bytes with an error that
 // names the file and the limit.
 func ReadFile(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
+	if errors.Is(err, errNotRegular) {
+		return nil, err
+	}
 	if err == nil {
 		defer f.Close()
 		data, err := io.ReadAll(io.LimitReader(f, max+1))
@@ -170,4 +176,21 @@ func openZip(path string) (*zip.ReadCloser, error) {
 		return nil, fmt.Errorf("evidence: %s: %w", path, err)
 	}
 	return zr, nil
+}
+
+// errNotRegular marks a path that is a pipe, device, socket or directory.
+var errNotRegular = errors.New("not a regular file")
+
+// openRegular opens a regular file read-only. Anything else (a named pipe
+// would block the open until a writer comes, a device would be read
+// without end) is refused before it is opened.
+func openRegular(path string) (*os.File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("evidence: %s: %w (%s), not read", path, errNotRegular, st.Mode().Type())
+	}
+	return os.Open(path)
 }

@@ -187,6 +187,12 @@ func Discover(ctx context.Context, paths []string, opts Options) ([]*Host, error
 			hosts = append(hosts, groupHosts(p, entries)...)
 			continue
 		}
+		if !st.IsDir() && !st.Mode().IsRegular() {
+			// A pipe, device or socket: opening it could block forever
+			// or read a device, never evidence.
+			errs = append(errs, fmt.Errorf("evidence: %s: not a regular file (%s), not read", p, st.Mode().Type()))
+			continue
+		}
 		if st.IsDir() {
 			hs, err := discoverDir(ctx, p, opts)
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // writeTree writes files (slash paths relative to root) with the given
@@ -358,6 +359,35 @@ func TestIsGUIDName(t *testing.T) {
 	} {
 		if isGUIDName(s) != want {
 			t.Errorf("isGUIDName(%q) = %v", s, !want)
+		}
+	}
+}
+
+// A named pipe given as evidence, or read through Open/ReadFile, is refused
+// at once instead of blocking the reader.
+func TestDiscoverAndRead_NamedPipeIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "NTUSER.DAT")
+	if err := mkfifo(p); err != nil {
+		t.Skip("cannot make a named pipe:", err)
+	}
+	done := make(chan error, 3)
+	go func() {
+		_, err := Discover(context.Background(), []string{p}, Options{})
+		done <- err
+		_, err = ReadFile(p, 1<<20)
+		done <- err
+		_, err = Open(p, 1<<20)
+		done <- err
+	}()
+	for i := 0; i < 3; i++ {
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("call %d: %v, want a refusal", i, err)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("call %d blocked on the pipe", i)
 		}
 	}
 }
