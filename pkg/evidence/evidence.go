@@ -177,6 +177,12 @@ func Discover(ctx context.Context, paths []string, opts Options) ([]*Host, error
 				continue
 			}
 		}
+		if !st.IsDir() && !st.Mode().IsRegular() {
+			// A pipe, device or socket: opening it could block forever
+			// or read a device, never evidence.
+			errs = append(errs, fmt.Errorf("evidence: %s: not a regular file (%s), not read", p, st.Mode().Type()))
+			continue
+		}
 		if !st.IsDir() && isZipName(p) {
 			// A collection packed as a ZIP file is a tree of its own.
 			visited := 0
@@ -185,12 +191,6 @@ func Discover(ctx context.Context, paths []string, opts Options) ([]*Host, error
 				errs = append(errs, err)
 			}
 			hosts = append(hosts, groupHosts(p, entries)...)
-			continue
-		}
-		if !st.IsDir() && !st.Mode().IsRegular() {
-			// A pipe, device or socket: opening it could block forever
-			// or read a device, never evidence.
-			errs = append(errs, fmt.Errorf("evidence: %s: not a regular file (%s), not read", p, st.Mode().Type()))
 			continue
 		}
 		if st.IsDir() {

@@ -368,19 +368,24 @@ func TestIsGUIDName(t *testing.T) {
 func TestDiscoverAndRead_NamedPipeIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "NTUSER.DAT")
-	if err := mkfifo(p); err != nil {
-		t.Skip("cannot make a named pipe:", err)
+	z := filepath.Join(dir, "Collection-WS1.zip")
+	for _, f := range []string{p, z} {
+		if err := mkfifo(f); err != nil {
+			t.Skip("cannot make a named pipe:", err)
+		}
 	}
-	done := make(chan error, 3)
+	done := make(chan error, 4)
 	go func() {
 		_, err := Discover(context.Background(), []string{p}, Options{})
+		done <- err
+		_, err = Discover(context.Background(), []string{z}, Options{})
 		done <- err
 		_, err = ReadFile(p, 1<<20)
 		done <- err
 		_, err = Open(p, 1<<20)
 		done <- err
 	}()
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 4; i++ {
 		select {
 		case err := <-done:
 			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
