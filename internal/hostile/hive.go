@@ -263,6 +263,29 @@ func hivePatches() []patch {
 			return k.NK + 3, err
 		}),
 		keyPatch("parent-pointer-cycle", `A\B\C`, nkParent, 0, 4), // patched below to point at C itself
+		{name: "one-list-shared-by-many-keys", tree: func(r *hivetest.Key) {
+			wide := &hivetest.Key{Name: "Wide", LastWrite: r.LastWrite}
+			for i := 0; i < 3000; i++ {
+				wide.Subkeys = append(wide.Subkeys, &hivetest.Key{Name: fmt.Sprintf("s%04d", i), LastWrite: r.LastWrite})
+			}
+			r.Subkeys = append(r.Subkeys, wide)
+		}, apply: func(b []byte, lay *hivetest.Layout) error {
+			// Every child of Wide claims Wide's own list (3,000 entries):
+			// followed naively, 9 million list entries for 3,000 keys.
+			w, err := key(lay, "Wide")
+			if err != nil {
+				return err
+			}
+			for i := 0; i < 3000; i++ {
+				c, err := key(lay, fmt.Sprintf(`Wide\s%04d`, i))
+				if err != nil {
+					return err
+				}
+				put32(b, c.NK, nkSubkeyCount, 3000)
+				put32(b, c.NK, nkSubkeyList, uint32(w.SubkeyList))
+			}
+			return nil
+		}},
 		// Huge counts and lengths.
 		keyPatch("subkey-count-huge", "Fan", nkSubkeyCount, 0xFFFFFFFF, 4),
 		{name: "list-count-huge", apply: func(b []byte, lay *hivetest.Layout) error {
