@@ -286,6 +286,32 @@ func hivePatches() []patch {
 			}
 			return nil
 		}},
+		{name: "one-value-list-shared-by-many-keys", tree: func(r *hivetest.Key) {
+			many := &hivetest.Key{Name: "Many", LastWrite: r.LastWrite}
+			for i := 0; i < 1000; i++ {
+				many.Values = append(many.Values, hivetest.SZ(fmt.Sprintf("v%04d", i), "data"))
+			}
+			for i := 0; i < 2000; i++ {
+				many.Subkeys = append(many.Subkeys, &hivetest.Key{Name: fmt.Sprintf("k%04d", i), LastWrite: r.LastWrite})
+			}
+			r.Subkeys = append(r.Subkeys, many)
+		}, apply: func(b []byte, lay *hivetest.Layout) error {
+			// Every child of Many claims Many's 1,000-value list: read
+			// naively, 2 million values from a file of a few hundred KB.
+			m, err := key(lay, "Many")
+			if err != nil {
+				return err
+			}
+			for i := 0; i < 2000; i++ {
+				c, err := key(lay, fmt.Sprintf(`Many\k%04d`, i))
+				if err != nil {
+					return err
+				}
+				put32(b, c.NK, nkValueCount, 1000)
+				put32(b, c.NK, nkValueList, uint32(m.ValueList))
+			}
+			return nil
+		}},
 		// Huge counts and lengths.
 		keyPatch("subkey-count-huge", "Fan", nkSubkeyCount, 0xFFFFFFFF, 4),
 		{name: "list-count-huge", apply: func(b []byte, lay *hivetest.Layout) error {
