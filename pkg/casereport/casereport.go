@@ -23,9 +23,15 @@
 // reorder what is around it. The Markdown writer escapes every Markdown and
 // HTML metacharacter (a backslash before each, | included, so a table cell
 // cannot be split and no raw HTML reaches a renderer) and puts data in code
-// spans with fences longer than any backtick run in it. Nothing under the
-// evidence paths is written; each evidence file's digest is of the bytes the
-// analysis read.
+// spans with fences longer than any backtick run in it. Fuzz targets check
+// that no string adds a tag to the HTML or a line or table cell to the
+// Markdown.
+//
+// Value data is shown up to MaxData characters (the rest is counted); the
+// report grows linearly with the findings, PATH entries and history states
+// the evidence holds (pkg/history bounds the carved values per file).
+// Nothing under the evidence paths is written; each hive's and log's digest
+// is of the bytes the analysis parsed.
 package casereport
 
 import (
