@@ -83,6 +83,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	roaming := fs.StringArray("roaming", nil, "folder holding server-side copies of roaming profiles (repeatable)")
 	jobs := fs.Int("jobs", 0, "hosts read at once (default: number of CPUs)")
 	remediate := fs.String("remediate", "", "write a reviewed remediation script to FILE (.ps1 PowerShell, or .reg); envhunt never runs it")
+	reportFile := fs.String("report", "", "also write a case report to FILE (Markdown for *.md, else self-contained HTML)")
 	quiet := fs.BoolP("quiet", "q", false, "no progress on stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -154,6 +155,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *remediate != "" {
 		if err := writeRemediation(*remediate, collected, fs.Args()); err != nil {
+			return err
+		}
+	}
+	if *reportFile != "" {
+		if err := writeCaseReport(ctx, *reportFile, fs.Args(), opts, &rf, "envhunt scan "+reportQuote(args)); err != nil {
 			return err
 		}
 	}
