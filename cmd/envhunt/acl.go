@@ -79,13 +79,7 @@ KEY is relative to the hive root ("Environment", "ControlSet001\Control\Session 
 	var of outputFlags
 	hf.add(fs)
 	of.add(fs, "text", "text", "json")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := hf.check(); err != nil {
-		return err
-	}
-	if err := of.check(); err != nil {
+	if err := parseChecked(fs, args, &hf, &of); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {

@@ -29,13 +29,7 @@ func runDump(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	keyPath := fs.String("key", "", "dump only the subtree under this key (path relative to the hive root, `\\`-separated)")
 	hf.add(fs)
 	of.add(fs, "jsonl", "jsonl", "csv", "text")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := hf.check(); err != nil {
-		return err
-	}
-	if err := of.check(); err != nil {
+	if err := parseChecked(fs, args, &hf, &of); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

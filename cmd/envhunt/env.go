@@ -27,13 +27,7 @@ func runEnv(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	software := fs.String("software", "", "the SOFTWARE hive")
 	ntusers := fs.StringArray("ntuser", nil, "a user's NTUSER.DAT (repeatable)")
 	roots := fs.StringArray("root", nil, "map a drive to a complete file system, e.g. C:=/mnt/c (repeatable), so PATH entries can be checked as present or missing")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := hf.check(); err != nil {
-		return err
-	}
-	if err := of.check(); err != nil {
+	if err := parseChecked(fs, args, &hf, &of); err != nil {
 		return err
 	}
 	inputs := append([]string(nil), fs.Args()...)

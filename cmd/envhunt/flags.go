@@ -41,6 +41,23 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseChecked parses args and checks the shared hive and output flags
+// (either may be nil): the usual start of a command.
+func parseChecked(fs *pflag.FlagSet, args []string, hf *hiveFlags, of *outputFlags) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if hf != nil {
+		if err := hf.check(); err != nil {
+			return err
+		}
+	}
+	if of != nil {
+		return of.check()
+	}
+	return nil
+}
+
 // hiveFlags are the flags every command that reads hives shares.
 type hiveFlags struct {
 	logs   []string

@@ -61,13 +61,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var of outputFlags
 	hf.add(fs)
 	of.add(fs, "text", "text", "json")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := hf.check(); err != nil {
-		return err
-	}
-	if err := of.check(); err != nil {
+	if err := parseChecked(fs, args, &hf, &of); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
