@@ -199,20 +199,7 @@ func TestACL_Golden(t *testing.T) {
 			t.Fatalf("%s: exit %d: %s", format, code, errOut)
 		}
 		out = strings.ReplaceAll(out, strings.ReplaceAll(p, `\`, `\\`), "NTUSER.DAT")
-		golden := filepath.Join("testdata", "golden", "acl."+format)
-		if dumpUpdating() {
-			if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test -run TestACL_Golden -update)", err)
-		}
-		if out != string(want) {
-			t.Errorf("%s output differs from %s:\n%s", format, golden, out)
-		}
+		checkGolden(t, "acl."+format, out)
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,18 +11,6 @@ import (
 	"github.com/envhunt/envhunt/pkg/hive/hivetest"
 )
 
-// -update rewrites the golden files from the current output.
-var _ = func() bool {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files in testdata/golden")
-	}
-	return true
-}()
-
-func dumpUpdating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // dumpFixture writes a small hive with every value type, hostile names and
 // data, and returns its path.
@@ -73,23 +60,6 @@ func dumpFixture(t *testing.T) string {
 	return p
 }
 
-func dumpGolden(t *testing.T, name, got string) {
-	t.Helper()
-	p := filepath.Join("testdata", "golden", name)
-	if dumpUpdating() {
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (run go test -update after review):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 func TestDump_GoldenFormats(t *testing.T) {
 	p := dumpFixture(t)
@@ -99,7 +69,7 @@ func TestDump_GoldenFormats(t *testing.T) {
 			if code != exitOK || stderr != "" {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
 			}
-			dumpGolden(t, "dump."+format, stdout)
+			checkGolden(t, "dump."+format, stdout)
 		})
 	}
 }
@@ -255,7 +225,7 @@ func TestDump_ExitCodes(t *testing.T) {
 // A dirty hive without its logs is dumped, then exit 3; with its logs beside
 // it, it is recovered (EXPECTED §2 counts) and exit 0.
 func TestDump_DirtyHiveExitCodes(t *testing.T) {
-	p := dumpCorpusPath(t, "hives", "regipy", "transactions_NTUSER.DAT")
+	p := corpusPath(t, "hives", "regipy", "transactions_NTUSER.DAT")
 	stdout, stderr, code := runCLI(t, "dump", p)
 	if code != exitOK || strings.Count(stdout, "\n") != 3105 {
 		t.Errorf("with logs: exit %d, %d keys, stderr %q; want 0 and 3105 keys", code, strings.Count(stdout, "\n"), stderr)
@@ -265,7 +235,7 @@ func TestDump_DirtyHiveExitCodes(t *testing.T) {
 		t.Errorf("without logs: exit %d, %d keys, stderr %q; want 3, 2590 keys and a line saying dirty", code, strings.Count(stdout, "\n"), stderr)
 	}
 	// A damaged hive: what can be read is printed, then exit 3.
-	p = dumpCorpusPath(t, "hives", "regipy", "corrupted_system_hive")
+	p = corpusPath(t, "hives", "regipy", "corrupted_system_hive")
 	stdout, stderr, code = runCLI(t, "dump", p)
 	if code != exitPartial || stdout == "" || len(strings.Split(strings.TrimSpace(stderr), "\n")) != 1 {
 		t.Errorf("damaged: exit %d, %d bytes out, stderr %q; want 3, output and one line", code, len(stdout), stderr)
@@ -280,7 +250,7 @@ func TestInfo_GoldenFormats(t *testing.T) {
 			if code != exitOK || stderr != "" {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
 			}
-			dumpGolden(t, "info."+format, strings.ReplaceAll(stdout, p, "NTUSER.DAT"))
+			checkGolden(t, "info."+format, strings.ReplaceAll(stdout, p, "NTUSER.DAT"))
 		})
 	}
 }
@@ -288,7 +258,7 @@ func TestInfo_GoldenFormats(t *testing.T) {
 // info on a corpus hive gives the base-block and recovery facts EXPECTED.md
 // lists (§1 and §2).
 func TestInfo_DirtyCorpusHive(t *testing.T) {
-	p := dumpCorpusPath(t, "hives", "regipy", "SYSTEM_B")
+	p := corpusPath(t, "hives", "regipy", "SYSTEM_B")
 	stdout, stderr, code := runCLI(t, "info", "--format", "json", p)
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
@@ -326,20 +296,6 @@ func TestInfo_DirtyCorpusHive(t *testing.T) {
 	}
 }
 
-// dumpCorpusPath finds a file of the shared corpus (ENVHUNT_CORPUS, or
-// ../shared/corpus beside the checkout), skipping when it is absent.
-func dumpCorpusPath(t testing.TB, elem ...string) string {
-	t.Helper()
-	dir := os.Getenv("ENVHUNT_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	p := filepath.Join(append([]string{dir}, elem...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared corpus file %s not found: skipping test on real samples", p)
-	}
-	return p
-}
 
 // EXPECTED.md §1: "dump --no-logs" of every agreed hive gives the listed key
 // and value counts and root last-write time.
@@ -374,7 +330,7 @@ func TestDump_CorpusCountsMatchExpected(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			p := dumpCorpusPath(t, append([]string{"hives"}, strings.Split(tc.file, "/")...)...)
+			p := corpusPath(t, append([]string{"hives"}, strings.Split(tc.file, "/")...)...)
 			stdout, stderr, code := runCLI(t, "dump", "--no-logs", p)
 			if code != exitOK && code != exitPartial {
 				t.Fatalf("exit %d: %s", code, stderr)

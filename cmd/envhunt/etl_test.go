@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,22 +33,6 @@ func etlFixture(t *testing.T, mutate func([]byte) []byte) string {
 	return p
 }
 
-func etlGolden(t *testing.T, name, got string) {
-	t.Helper()
-	p := filepath.Join("testdata", "golden", name)
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s:\n got:\n%s\nwant:\n%s", p, got, want)
-	}
-}
 
 func TestETL_OutputFormatsMatchGoldenFiles(t *testing.T) {
 	p := etlFixture(t, nil)
@@ -61,7 +44,7 @@ func TestETL_OutputFormatsMatchGoldenFiles(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
 			out = strings.ReplaceAll(out, dir, "DIR")
-			etlGolden(t, "etl."+format, out)
+			checkGolden(t, "etl."+format, out)
 			if strings.Contains(out, "\x1b") {
 				t.Error("an escape character reached the output")
 			}
@@ -133,7 +116,7 @@ func TestETL_SummaryFieldsAndFigures(t *testing.T) {
 }
 
 func TestETL_SummaryOfCorpusTraces(t *testing.T) {
-	dir := etlCorpusDir(t)
+	dir := corpusPath(t, "etl")
 	out, stderr, code := runCLI(t, "etl", "--summary", filepath.Join(dir, "perfview-SelfDescribingSingleEvent.etl"), filepath.Join(dir, "AMSITrace.etl"))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -187,20 +170,6 @@ func TestETL_ExitCodes(t *testing.T) {
 	}
 }
 
-// etlCorpusDir finds the shared corpus's etl directory (beside the checkout,
-// or under ENVHUNT_CORPUS), skipping the test when it is absent.
-func etlCorpusDir(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("ENVHUNT_CORPUS")
-	if base == "" {
-		base = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	d := filepath.Join(base, "etl")
-	if st, err := os.Stat(d); err != nil || !st.IsDir() {
-		t.Skipf("shared corpus not found at %s: skipping the test on real traces", d)
-	}
-	return d
-}
 
 func TestETL_SummaryTextAndCSV(t *testing.T) {
 	p := etlFixture(t, nil)

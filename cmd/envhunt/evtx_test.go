@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,22 +48,6 @@ func evtxFixture(t *testing.T, mutate func([]byte)) string {
 	return p
 }
 
-func evtxGolden(t *testing.T, name, got string) {
-	t.Helper()
-	p := filepath.Join("testdata", "golden", name)
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s:\n got:\n%s\nwant:\n%s", p, got, want)
-	}
-}
 
 func TestEvtx_OutputFormatsMatchGoldenFiles(t *testing.T) {
 	path := evtxFixture(t, nil)
@@ -75,7 +58,7 @@ func TestEvtx_OutputFormatsMatchGoldenFiles(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
 			out = strings.ReplaceAll(out, path, "Sysmon.evtx")
-			evtxGolden(t, "evtx."+format, out)
+			checkGolden(t, "evtx."+format, out)
 		})
 	}
 }

@@ -32,12 +32,16 @@ func TestVisible_EscapesTerminalControls(t *testing.T) {
 	}
 }
 
+// updateGolden (-update) rewrites the golden files from the current output,
+// for review as a diff.
+var updateGolden = flag.Bool("update", false, "rewrite golden files in testdata/golden")
+
 // checkGolden compares got with testdata/golden/NAME, or rewrites the file
 // when the tests run with -update (after review of the diff).
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
 	p := filepath.Join("testdata", "golden", name)
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+	if *updateGolden {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +62,7 @@ func checkGolden(t *testing.T, name, got string) {
 // corpusPath finds an entry of the shared corpus (ENVHUNT_CORPUS, or
 // ../shared/corpus beside the checkout), skipping the test when it is
 // absent. The command package cannot import pkg/internal/testcorpus.
-func corpusPath(t *testing.T, elem ...string) string {
+func corpusPath(t testing.TB, elem ...string) string {
 	t.Helper()
 	dir := os.Getenv("ENVHUNT_CORPUS")
 	if dir == "" {

@@ -155,6 +155,11 @@ type File struct {
 
 // Open opens the named file and reads its logfile header.
 func Open(name string) (*File, error) {
+	// Check before opening: opening a named pipe or a device blocks until
+	// something writes to it.
+	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", name)
+	}
 	fh, err := os.Open(name)
 	if err != nil {
 		return nil, err

@@ -138,6 +138,11 @@ func collect(opts []Option) *options {
 // readLimited reads a whole file opened read-only, refusing files larger than
 // max before reading them.
 func readLimited(path string, max int64, limitName string) ([]byte, error) {
+	// Check before opening: opening a named pipe or a device blocks until
+	// something writes to it.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, &FormatError{File: path, Offset: -1, Msg: "not a regular file"}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -121,6 +121,9 @@ type Summary struct {
 	// Environment lists what the winning copy does to HKCU\Environment:
 	// the Environment changes as seen from the loser's side.
 	Environment []Change
+	// Repeated counts keys met a second time under another parent (a
+	// damaged or hostile hive that shares key cells): each is compared once.
+	Repeated int
 	// StaleServerEnvironment is true when the server copy is the newer
 	// file but its Environment key is older than the local one: loading it
 	// puts older environment values back.
@@ -153,7 +156,7 @@ func Diff(ctx context.Context, local, server *hive.Hive, opts Options, emit func
 	if lk == nil && sk == nil {
 		return nil, fmt.Errorf("key %q: %w in either hive", opts.Key, hive.ErrNotFound)
 	}
-	d := &differ{ctx: ctx, opts: opts, sum: sum, emit: emit}
+	d := &differ{ctx: ctx, opts: opts, sum: sum, emit: emit, seenLocal: map[int64]bool{}, seenServer: map[int64]bool{}, listsLocal: map[uint32]bool{}, listsServer: map[uint32]bool{}}
 	if err := d.pair(opts.Key, lk, sk, 0); err != nil {
 		return sum, err
 	}
@@ -195,6 +198,13 @@ type differ struct {
 	emit                      func(Change) error
 	newestLocal, newestServer time.Time
 	n                         int
+	// seen holds the key cells already compared, per side: a hostile hive
+	// can list one key (or one subkey list) under many parents, and
+	// comparing it again under each would multiply the work.
+	seenLocal, seenServer map[int64]bool
+	// lists holds the subkey lists already read, per side, for the same
+	// reason.
+	listsLocal, listsServer map[uint32]bool
 }
 
 func (d *differ) out(c Change) error {
@@ -224,6 +234,16 @@ func (d *differ) pair(path string, l, s *hive.Key, depth int) error {
 	}
 	if depth > maxDepth {
 		return fmt.Errorf("key %s: deeper than %d levels, comparison stopped", path, maxDepth)
+	}
+	if (l != nil && d.seenLocal[l.Offset()]) || (s != nil && d.seenServer[s.Offset()]) {
+		d.sum.Repeated++
+		return nil
+	}
+	if l != nil {
+		d.seenLocal[l.Offset()] = true
+	}
+	if s != nil {
+		d.seenServer[s.Offset()] = true
 	}
 	if l != nil {
 		d.sum.LocalKeys++
@@ -262,7 +282,7 @@ func (d *differ) pair(path string, l, s *hive.Key, depth int) error {
 	if err := d.values(path, l, s); err != nil {
 		return err
 	}
-	lsubs, ssubs := subkeys(l), subkeys(s)
+	lsubs, ssubs := d.subkeys(l, d.listsLocal), d.subkeys(s, d.listsServer)
 	i, j := 0, 0
 	for i < len(lsubs) || j < len(ssubs) {
 		var lc, sc *hive.Key
@@ -311,10 +331,18 @@ func descriptor(k *hive.Key) []byte {
 	return sec.Descriptor
 }
 
-// subkeys returns k's subkeys sorted by folded name (nil for nil).
-func subkeys(k *hive.Key) []*hive.Key {
+// subkeys returns k's subkeys sorted by folded name (nil for nil, and for
+// a subkey list another key of the same hive has already claimed).
+func (d *differ) subkeys(k *hive.Key, lists map[uint32]bool) []*hive.Key {
 	if k == nil {
 		return nil
+	}
+	if l := k.SubkeyList(); l != 0 {
+		if lists[l] {
+			d.sum.Repeated++
+			return nil
+		}
+		lists[l] = true
 	}
 	subs, _ := k.Subkeys()
 	slices.SortStableFunc(subs, func(a, b *hive.Key) int { return strings.Compare(fold(a.Name()), fold(b.Name())) })

@@ -223,75 +223,38 @@ func collectHost(ctx context.Context, h *evidence.Host, opts Options) (*HostEvid
 		}
 	}
 	he.Environment = hc.environment()
+	hc.partialHives()
 	report.SortFindings(he.Findings)
 	return he, nil
 }
 
 // openHostDigest is openHost with every hive and log read once through a
-// hash.
+// hash, and every other file hashed in a pass of its own.
 func openHostDigest(h *evidence.Host, opts Options) (*hostContext, []FileDigest) {
-	hc := &hostContext{ev: h, opts: &opts, files: map[*hive.Hive]string{}, onDisk: map[*hive.Hive]*hive.Hive{}, sum: &HostSummary{Name: h.Name, Root: h.Root, Files: map[string]int{}}}
-	for _, p := range h.Problems {
-		hc.sum.Problems = append(hc.sum.Problems, p.Error())
-	}
 	var digests []FileDigest
-	var infos []winreg.HiveInfo
-	for _, f := range h.Files {
-		if !f.Kind.IsHive() || f.Snapshot != "" {
-			kind := string(f.Kind)
-			note := "read by its analyzer"
-			if f.Snapshot != "" {
-				hc.sum.Files["snapshot hive"]++
-				kind = f.Snapshot + " " + kind
-				note = "earlier state, not scanned as the live machine"
-			} else {
-				hc.sum.Files[kind]++
-			}
-			d := streamDigest(f.Path, kind)
-			d.Note = note
-			digests = append(digests, d)
-			for _, l := range f.Logs {
-				ld := streamDigest(l, "log")
-				ld.Note = "log of " + f.Snapshot + " " + string(f.Kind) + ", read by the history"
-				digests = append(digests, ld)
-			}
-			continue
-		}
+	hc := assembleHost(h, opts, func(f evidence.File) (*hive.Hive, *hive.Hive, error) {
 		hv, disk, ds := loadHiveFile(f, opts)
 		digests = append(digests, ds...)
 		if hv == nil {
-			hc.sum.Problems = append(hc.sum.Problems, ds[0].Err)
-			continue
+			return nil, nil, errors.New(ds[0].Err)
 		}
-		hs := HiveSummary{File: f.Path, Type: hv.Type().String(), Dirty: hv.Dirty(), Recovered: hv.Recovered(), Anomalies: len(hv.Anomalies()), Partial: hv.Partial()}
-		for _, l := range hv.Logs() {
-			if l.Applied {
-				hs.Logs = append(hs.Logs, l.File)
-			}
+		return hv, disk, nil
+	}, func(f evidence.File) {
+		kind := string(f.Kind)
+		note := "read by its analyzer"
+		if f.Snapshot != "" {
+			kind = f.Snapshot + " " + kind
+			note = "earlier state, not scanned as the live machine"
 		}
-		hc.sum.Hives = append(hc.sum.Hives, hs)
-		switch {
-		case hv.Dirty() && !hv.Recovered() && !opts.NoLogs:
-			hc.sum.Problems = append(hc.sum.Problems, fmt.Sprintf("%s: hive is dirty and no usable transaction log was found: its newest writes may be missing", f.Path))
-		case hv.Partial():
-			hc.sum.Problems = append(hc.sum.Problems, fmt.Sprintf("%s: hive read in part (%d anomalies; see envhunt info)", f.Path, len(hv.Anomalies())))
+		d := streamDigest(f.Path, kind)
+		d.Note = note
+		digests = append(digests, d)
+		for _, l := range f.Logs {
+			ld := streamDigest(l, "log")
+			ld.Note = "log of " + f.Snapshot + " " + string(f.Kind) + ", read by the history"
+			digests = append(digests, ld)
 		}
-		hc.files[hv] = f.Path
-		if disk != nil {
-			// The file as it is on disk, to tell which values only the
-			// logs hold.
-			hc.onDisk[hv] = disk
-		}
-		infos = append(infos, winreg.HiveInfo{Hive: hv, Profile: f.Profile, Mandatory: f.Mandatory, Kind: string(f.Kind)})
-	}
-	hc.machine = winreg.New(h.Name, infos)
-	hc.sum.Name = hc.machine.Host
-	for _, p := range hc.machine.Problems {
-		hc.sum.Problems = append(hc.sum.Problems, p.Error())
-	}
-	for _, u := range hc.machine.Users {
-		hc.sum.Users = append(hc.sum.Users, UserSummary{SID: u.SID, Name: u.Name, Folder: u.Folder, SIDSource: u.SIDSource, File: hc.files[u.Hive]})
-	}
+	})
 	return hc, digests
 }
 

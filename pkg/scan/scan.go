@@ -191,6 +191,7 @@ func Events(ctx context.Context, inputs []string, opts Options, emit func(*event
 
 // findingOf builds the finding of rule r matching ev.
 func findingOf(r *rules.Rule, ev *event.Event) *report.Finding {
+	detachStrings(ev)
 	f := report.FindingFromEvent(ev)
 	f.RuleID = r.ID
 	f.Title = r.Title
@@ -200,6 +201,28 @@ func findingOf(r *rules.Rule, ev *event.Event) *report.Finding {
 	f.Explain = r.Explain(ev)
 	f.Remediation = r.Remediation(ev)
 	return f
+}
+
+// detachStrings replaces the event's text fields with copies. Names read
+// from a hive share its in-memory image, and a finding outlives its host
+// (--remediate and reports keep them): without copies, each kept finding
+// would pin a whole hive.
+func detachStrings(ev *event.Event) {
+	for _, k := range ev.Fields.Keys() {
+		v, _ := ev.Fields.Get(k)
+		switch x := v.(type) {
+		case string:
+			ev.Fields.Update(k, strings.Clone(x))
+		case []string:
+			c := make([]string, len(x))
+			for i, s := range x {
+				c[i] = strings.Clone(s)
+			}
+			ev.Fields.Update(k, c)
+		}
+	}
+	ev.Source.File = strings.Clone(ev.Source.File)
+	ev.Source.Host = strings.Clone(ev.Source.Host)
 }
 
 type hostResult struct {
@@ -373,23 +396,45 @@ func (hc *hostContext) environment() []*envmodel.User {
 }
 
 func openHost(ctx context.Context, h *evidence.Host, opts Options) *hostContext {
+	return assembleHost(h, opts, func(f evidence.File) (*hive.Hive, *hive.Hive, error) {
+		hv, err := openEvidenceHive(f, opts.NoLogs, opts.HiveOptions)
+		if err != nil || !hv.Recovered() {
+			return hv, nil, err
+		}
+		disk, _ := openEvidenceHive(f, true, opts.HiveOptions)
+		return hv, disk, nil
+	}, nil)
+}
+
+// hiveLoader opens one live hive file of a host: the hive (recovered from
+// its logs unless --no-logs) and, when the logs changed it, the same file as
+// it is on disk (nil otherwise), to tell which values only the logs hold.
+type hiveLoader func(f evidence.File) (hv, onDisk *hive.Hive, err error)
+
+// assembleHost opens the live hives of h with load and builds the machine
+// view. other, when not nil, is called with every file that is not a live
+// hive (traces, logs, GPO files, RegBack and Windows.old copies).
+func assembleHost(h *evidence.Host, opts Options, load hiveLoader, other func(f evidence.File)) *hostContext {
 	hc := &hostContext{ev: h, opts: &opts, files: map[*hive.Hive]string{}, onDisk: map[*hive.Hive]*hive.Hive{}, sum: &HostSummary{Name: h.Name, Root: h.Root, Files: map[string]int{}}}
 	for _, p := range h.Problems {
 		hc.sum.Problems = append(hc.sum.Problems, p.Error())
 	}
 	var infos []winreg.HiveInfo
 	for _, f := range h.Files {
-		if !f.Kind.IsHive() {
-			hc.sum.Files[string(f.Kind)]++
-			continue
-		}
-		if f.Snapshot != "" {
+		if !f.Kind.IsHive() || f.Snapshot != "" {
 			// Earlier states (RegBack, Windows.old) are read by the history
 			// and diff features, not scanned as the live machine.
-			hc.sum.Files["snapshot hive"]++
+			if f.Snapshot != "" {
+				hc.sum.Files["snapshot hive"]++
+			} else {
+				hc.sum.Files[string(f.Kind)]++
+			}
+			if other != nil {
+				other(f)
+			}
 			continue
 		}
-		hv, err := openEvidenceHive(f, opts.NoLogs, opts.HiveOptions)
+		hv, disk, err := load(f)
 		if err != nil {
 			hc.sum.Problems = append(hc.sum.Problems, err.Error())
 			continue
@@ -408,22 +453,20 @@ func openHost(ctx context.Context, h *evidence.Host, opts Options) *hostContext 
 		// values and subkeys are read lazily, so the anomalies they meet
 		// appear only then.
 		hc.files[hv] = f.Path
-		if hv.Recovered() {
-			// The file as it is on disk, to tell which values only the
-			// logs hold.
-			if disk, err := openEvidenceHive(f, true, opts.HiveOptions); err == nil {
-				hc.onDisk[hv] = disk
-			}
+		if disk != nil {
+			hc.onDisk[hv] = disk
 		}
 		infos = append(infos, winreg.HiveInfo{Hive: hv, Profile: f.Profile, Mandatory: f.Mandatory, Kind: string(f.Kind)})
 	}
 	hc.machine = winreg.New(h.Name, infos)
-	hc.sum.Name = hc.machine.Host
+	// Names read from a hive share its in-memory image: the summary, which
+	// outlives the host, keeps copies so a batch does not pin every hive.
+	hc.sum.Name = strings.Clone(hc.machine.Host)
 	for _, p := range hc.machine.Problems {
 		hc.sum.Problems = append(hc.sum.Problems, p.Error())
 	}
 	for _, u := range hc.machine.Users {
-		hc.sum.Users = append(hc.sum.Users, UserSummary{SID: u.SID, Name: u.Name, Folder: u.Folder, SIDSource: u.SIDSource, File: hc.files[u.Hive]})
+		hc.sum.Users = append(hc.sum.Users, UserSummary{SID: strings.Clone(u.SID), Name: strings.Clone(u.Name), Folder: strings.Clone(u.Folder), SIDSource: u.SIDSource, File: hc.files[u.Hive]})
 	}
 	return hc
 }
