@@ -11,7 +11,6 @@ import (
 	"github.com/envhunt/envhunt/pkg/hive/hivetest"
 )
 
-
 // dumpFixture writes a small hive with every value type, hostile names and
 // data, and returns its path.
 func dumpFixture(t *testing.T) string {
@@ -59,7 +58,6 @@ func dumpFixture(t *testing.T) string {
 	}
 	return p
 }
-
 
 func TestDump_GoldenFormats(t *testing.T) {
 	p := dumpFixture(t)
@@ -295,7 +293,6 @@ func TestInfo_DirtyCorpusHive(t *testing.T) {
 		t.Errorf("%v log entries applied, want 24 (EXPECTED §2)", entries)
 	}
 }
-
 
 // EXPECTED.md §1: "dump --no-logs" of every agreed hive gives the listed key
 // and value counts and root last-write time.

@@ -33,7 +33,6 @@ func etlFixture(t *testing.T, mutate func([]byte) []byte) string {
 	return p
 }
 
-
 func TestETL_OutputFormatsMatchGoldenFiles(t *testing.T) {
 	p := etlFixture(t, nil)
 	dir := filepath.Dir(p)
@@ -169,7 +168,6 @@ func TestETL_ExitCodes(t *testing.T) {
 		}
 	}
 }
-
 
 func TestETL_SummaryTextAndCSV(t *testing.T) {
 	p := etlFixture(t, nil)

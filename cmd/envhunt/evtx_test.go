@@ -48,7 +48,6 @@ func evtxFixture(t *testing.T, mutate func([]byte)) string {
 	return p
 }
 
-
 func TestEvtx_OutputFormatsMatchGoldenFiles(t *testing.T) {
 	path := evtxFixture(t, nil)
 	for _, format := range []string{"jsonl", "csv", "text", "xml"} {
