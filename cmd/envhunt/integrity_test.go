@@ -22,6 +22,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/envhunt/envhunt/internal/hostile"
+	"github.com/envhunt/envhunt/pkg/hive/hivetest"
 )
 
 // integrityEntry is what is recorded of one path under the evidence root.
@@ -450,4 +453,47 @@ func TestIntegrityRegression_NamedPipesDoNotBlockReaders(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Symbolic links inside a collection can point anywhere on the analyst's
+// machine (/dev/zero, their own files). A folder walk does not follow
+// them: it names each link on stderr and reads nothing through it.
+func TestIntegrity_LinksOutOfTheCollectionAreNotFollowed(t *testing.T) {
+	root := integrityCollection(t)
+	outside := filepath.Join(t.TempDir(), "NTUSER.DAT")
+	tree := hostile.BaseTree()
+	tree.Path("Environment").SetValue(hivetest.SZ("GOPATH", `C:\outside-marker`))
+	b, err := hivetest.Build(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(outside, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	carol := integrityFind(t, root, "Users/carol/NTUSER.DAT")
+	if err := os.Remove(carol); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, carol); err != nil {
+		t.Skipf("symlinks not available: %v", err)
+	}
+	zero := filepath.Join(filepath.Dir(carol), "..", "dave", "NTUSER.DAT")
+	if err := os.MkdirAll(filepath.Dir(zero), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(os.DevNull, zero); err != nil {
+		t.Fatal(err)
+	}
+	before := integritySnapshot(t, root)
+	r := hostileCall("scan", "-q", "--format", "jsonl", filepath.Join(root, "WS-DEV-07"))
+	if r.panicked != nil || r.timedOut {
+		t.Fatalf("scan: panic %v, timed out %v", r.panicked, r.timedOut)
+	}
+	if strings.Contains(r.stdout, "outside-marker") {
+		t.Error("scan read a hive through a symbolic link out of the collection")
+	}
+	if r.code != exitPartial || !strings.Contains(r.stderr, "carol") || !strings.Contains(r.stderr, "dave") {
+		t.Errorf("scan: exit %d, stderr %q; want 3 naming both links", r.code, r.stderr)
+	}
+	integrityCompare(t, "scan", before, integritySnapshot(t, root))
 }
