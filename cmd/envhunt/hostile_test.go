@@ -8,6 +8,7 @@ package main
 // generous time and allocation bounds measured around the call.
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -1446,4 +1447,93 @@ func TestHostileRegression_ReportExitsPartialOnDamagedHive(t *testing.T) {
 		return
 	}
 	t.Fatal("no value-data-size-huge case")
+}
+
+// hostileZip builds a ZIP file from named members, in order.
+func hostileZip(t *testing.T, members []hostile.Case) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, m := range members {
+		w, err := zw.Create(m.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(m.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestHostile_ZipCollections(t *testing.T) {
+	host := filepath.Join("..", "..", "testdata", "demo", "WS-DEV-07")
+	var members []hostile.Case
+	err := filepath.WalkDir(host, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(host, p)
+		b, err := os.ReadFile(p)
+		members = append(members, hostile.Case{Name: filepath.ToSlash(rel), Data: b})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sound := hostileZip(t, members)
+	cases := append(hostile.Truncations(sound, 16), hostile.BitFlips(sound, 11, 12, 6, 0)...)
+	// A member's bytes claimed by a path that climbs out of the archive,
+	// the same member twice, and a hive that decompresses to 64 MiB of
+	// zeros (within the hive size bound, refused as a hive).
+	sys := members[0]
+	for _, m := range members {
+		if strings.HasSuffix(m.Name, "config/SYSTEM") {
+			sys = m
+		}
+	}
+	cases = append(cases,
+		hostile.Case{Name: "traversal", Data: hostileZip(t, append(members, hostile.Case{Name: "../../../../tmp/C/Windows/System32/config/SOFTWARE", Data: sys.Data}))},
+		hostile.Case{Name: "duplicate-members", Data: hostileZip(t, append(members, sys))},
+		hostile.Case{Name: "bomb", Data: hostileZip(t, []hostile.Case{{Name: "C/Windows/System32/config/SYSTEM", Data: make([]byte, 64<<20)}})},
+	)
+	tally := hostileTally{}
+	for _, c := range cases {
+		p := filepath.Join(t.TempDir(), "WS-DEV-07.zip")
+		if err := os.WriteFile(p, c.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := hostileCheck(t, "zip-"+c.Name, c.Data, p, hostileExpect{jsonl: true}, "scan", "-q", "--jobs", "1", "--format", "jsonl", p)
+		tally.add("scan zip", r.code)
+		if c.Name == "traversal" {
+			if _, err := os.Stat(filepath.Join(os.TempDir(), "C")); err == nil {
+				t.Error("a member's path climbed out of the archive and was written")
+			}
+		}
+	}
+	tally.log(t)
+}
+
+// A ZIP member whose path climbs out of the archive ("../../x", the
+// "zip slip" shape) is read in place, so it can do no harm; but dropping
+// it without a word hides evidence the archive holds (here a second
+// SYSTEM hive). It must be named on stderr and the scan marked partial.
+func TestHostileRegression_ZipMemberOutsideTheArchiveIsNamed(t *testing.T) {
+	host := filepath.Join("..", "..", "testdata", "demo", "WS-DEV-07")
+	sys := hostileRead(t, filepath.Join(host, "C", "Windows", "System32", "config", "SYSTEM"))
+	b := hostileZip(t, []hostile.Case{
+		{Name: "C/Windows/System32/config/SYSTEM", Data: sys},
+		{Name: "../../../../tmp/C/Windows/System32/config/SYSTEM", Data: sys},
+	})
+	p := filepath.Join(t.TempDir(), "WS-DEV-07.zip")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := hostileCall("scan", "-q", p)
+	if r.code != exitPartial || !strings.Contains(r.stderr, "tmp/C/Windows/System32/config/SYSTEM") {
+		t.Errorf("scan: exit %d, stderr %q; want 3 naming the member ../../../../tmp/C/Windows/System32/config/SYSTEM", r.code, r.stderr)
+	}
 }
