@@ -28,8 +28,6 @@ for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
     echo "$pkg $f" | grep -Eq -- "$pattern" || continue
-    seeds="$dir/testdata/fuzz/$f"
-    before=$(ls "$seeds" 2>/dev/null | wc -l)
     log="$logs/$(basename "$pkg")-$f.log"
     echo "== $pkg $f ($t, -parallel 1)"
     go test -run '^$' -fuzz "^${f}\$" -fuzztime "$t" -fuzzminimizetime 10s -parallel 1 "$pkg" >"$log" 2>&1
@@ -37,15 +35,16 @@ for pkg in $(go list ./...); do
     # The last progress line holds the total; the fuzzing engine prints
     # "execs: N" every few seconds and once at the end.
     execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-    after=$(ls "$seeds" 2>/dev/null | wc -l)
+    # go test names each crasher it keeps: "Failing input written to ...".
+    crashers=$(grep -c 'Failing input written to' "$log")
     result=ok
     if [ "$rc" -ne 0 ]; then
       result=FAIL
       failed=1
       tail -30 "$log"
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$pkg" "$f" "$t" "${execs:-0}" "$((after - before))" "$result" >>"$summary"
-    echo "   executions ${execs:-0}, new crashers $((after - before)), $result (log: $log)"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$pkg" "$f" "$t" "${execs:-0}" "$crashers" "$result" >>"$summary"
+    echo "   executions ${execs:-0}, new crashers $crashers, $result (log: $log)"
   done
 done
 echo "summary: $summary"
