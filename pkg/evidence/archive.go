@@ -33,6 +33,7 @@ func zipEntries(ctx context.Context, path string, base []string, visited *int, m
 	}
 	defer zr.Close()
 	var out []entry
+	var refused []error
 	for i, f := range zr.File {
 		if *visited++; *visited > max {
 			return out, fmt.Errorf("evidence: %s: more than %d entries, stopped (raise the limit to read further)", path, max)
@@ -48,7 +49,12 @@ func zipEntries(ctx context.Context, path string, base []string, visited *int, m
 		}
 		name := strings.TrimLeft(strings.ReplaceAll(f.Name, `\`, "/"), "/")
 		if name == "" || !fs.ValidPath(name) {
-			continue // "..", empty elements: never a path we would join
+			// "..", empty elements: never a path we would join. The member
+			// is not read, and that is said, since it may hold evidence.
+			if len(refused) < 100 {
+				refused = append(refused, fmt.Errorf("evidence: %s: member %q is not a plain path inside the archive (it climbs out or has empty elements): not read", path, f.Name))
+			}
+			continue
 		}
 		parts := append([]string(nil), base...)
 		for _, s := range strings.Split(name, "/") {
@@ -56,7 +62,7 @@ func zipEntries(ctx context.Context, path string, base []string, visited *int, m
 		}
 		out = append(out, entry{path: path + "/" + name, parts: parts, size: int64(f.UncompressedSize64), archive: path})
 	}
-	return out, nil
+	return out, errors.Join(refused...)
 }
 
 // splitArchivePath finds the ZIP file a member path starts with: the

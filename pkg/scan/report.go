@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/envhunt/envhunt/pkg/analyze"
@@ -100,73 +99,27 @@ func Collect(ctx context.Context, inputs []string, opts Options, emit func(*Host
 		}
 	}
 	opts.Rules = rs
-	hosts, derr := evidence.Discover(ctx, inputs, evidence.Options{})
-	if len(hosts) == 0 {
-		if derr == nil {
-			derr = errors.New("no evidence found")
-		}
-		return nil, derr
+	hosts, err := discover(ctx, inputs, opts)
+	if err != nil {
+		return nil, err
 	}
-	attachExplicitLogs(hosts, opts.Logs)
-	jobs := opts.Jobs
-	if jobs <= 0 {
-		jobs = runtime.NumCPU()
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type result struct {
-		he  *HostEvidence
-		err error
-	}
-	results := make([]chan result, len(hosts))
-	for i := range results {
-		results[i] = make(chan result, 1)
-	}
-	// A slot is taken before a host is read and given back once it has been
-	// emitted, so finished hosts waiting for their turn count too.
-	slots := make(chan struct{}, jobs)
-	go func() {
-		for i, h := range hosts {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				results[i] <- result{err: ctx.Err()}
-				continue
-			}
-			go func(i int, h *evidence.Host) {
-				he, err := collectHost(ctx, h, opts)
-				results[i] <- result{he, err}
-			}(i, h)
-		}
-	}()
+	// Each result holds its host's hives until emitted: a slot is freed
+	// only then, so finished hosts waiting for their turn count too.
 	sum := &Summary{}
-	var firstErr error
-	for i := range hosts {
-		r := <-results[i]
-		if firstErr == nil && r.err != nil {
-			firstErr = r.err
-			cancel()
+	err = eachHost(ctx, hosts, opts.Jobs, true, func(ctx context.Context, h *evidence.Host) (*HostEvidence, error) {
+		return collectHost(ctx, h, opts)
+	}, func(he *HostEvidence) error {
+		for _, f := range he.Findings {
+			he.Summary.Findings.Add(f)
+			sum.Findings.Add(f)
 		}
-		if firstErr == nil {
-			he := r.he
-			for _, f := range he.Findings {
-				he.Summary.Findings.Add(f)
-				sum.Findings.Add(f)
-			}
-			sum.Hosts = append(sum.Hosts, he.Summary)
-			if opts.OnHost != nil {
-				opts.OnHost(he.Summary)
-			}
-			if err := emit(he); err != nil {
-				firstErr = err
-				cancel()
-			}
+		sum.Hosts = append(sum.Hosts, he.Summary)
+		if opts.OnHost != nil {
+			opts.OnHost(he.Summary)
 		}
-		if r.err == nil {
-			<-slots
-		}
-	}
-	return sum, firstErr
+		return emit(he)
+	})
+	return sum, err
 }
 
 // collectHost reads one host; the error is non-nil only when ctx ends.

@@ -225,87 +225,122 @@ func detachStrings(ev *event.Event) {
 	ev.Source.Host = strings.Clone(ev.Source.Host)
 }
 
-type hostResult struct {
-	sum *HostSummary
-	out any
-	err error
-}
-
-// run discovers hosts and runs work on each with a pool of workers; done is
-// called in the caller's goroutine, in discovery order, as results arrive.
-func run(ctx context.Context, inputs []string, opts Options, work func(context.Context, *hostContext) (any, error), done func(*HostSummary, any) error) error {
-	hosts, derr := evidence.Discover(ctx, inputs, evidence.Options{})
+// discover finds the hosts under inputs and attaches explicit logs. Paths
+// or archive members that could not be read while others could are named
+// as problems of the first host: the scan goes on and says so (exit 3).
+func discover(ctx context.Context, inputs []string, opts Options) ([]*evidence.Host, error) {
+	hosts, err := evidence.Discover(ctx, inputs, evidence.Options{})
 	if len(hosts) == 0 {
-		if derr == nil {
-			derr = errors.New("no evidence found")
+		if err == nil {
+			err = errors.New("no evidence found")
 		}
-		return derr
+		return nil, err
+	}
+	if err != nil {
+		if isCancel(err) {
+			return nil, err
+		}
+		hosts[0].Problems = append(hosts[0].Problems, err)
 	}
 	attachExplicitLogs(hosts, opts.Logs)
-	jobs := opts.Jobs
+	return hosts, nil
+}
+
+// eachHost reads hosts with up to jobs workers and hands each result to
+// emit in discovery order, from the caller's goroutine. With holdSlot, a
+// worker's slot is given back only once its result has been emitted, so at
+// most jobs results exist at once (for results that hold a host's hives);
+// without, the slot is free as soon as the host is read (for small results).
+// An error from read (only cancellation) or emit stops the others.
+func eachHost[T any](ctx context.Context, hosts []*evidence.Host, jobs int, holdSlot bool, read func(context.Context, *evidence.Host) (T, error), emit func(T) error) error {
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-
-	results := make([]chan hostResult, len(hosts))
-	for i := range results {
-		results[i] = make(chan hostResult, 1)
+	type result struct {
+		out T
+		err error
 	}
-	sem := make(chan struct{}, jobs)
+	results := make([]chan result, len(hosts))
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	slots := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
 	go func() {
 		for i, h := range hosts {
 			select {
-			case sem <- struct{}{}:
+			case slots <- struct{}{}:
 			case <-ctx.Done():
-				results[i] <- hostResult{err: ctx.Err()}
+				results[i] <- result{err: ctx.Err()}
 				continue
 			}
 			wg.Add(1)
 			go func(i int, h *evidence.Host) {
 				defer wg.Done()
-				defer func() { <-sem }()
-				hc := openHost(ctx, h, opts)
-				out, err := work(ctx, hc)
-				if err != nil && !isCancel(err) {
-					hc.sum.Problems = append(hc.sum.Problems, err.Error())
-					err = nil
+				out, err := read(ctx, h)
+				if !holdSlot || err != nil {
+					<-slots
 				}
-				hc.partialHives()
-				hc.close()
-				results[i] <- hostResult{sum: hc.sum, out: out, err: err}
+				results[i] <- result{out, err}
 			}(i, h)
 		}
 	}()
 	var firstErr error
 	for i := range hosts {
 		r := <-results[i]
-		if r.err != nil {
-			if firstErr == nil {
-				firstErr = r.err
+		if r.err == nil && firstErr == nil {
+			if err := emit(r.out); err != nil {
+				firstErr = err
+				cancel()
 			}
+		} else if r.err != nil && firstErr == nil {
+			firstErr = r.err
 			cancel()
-			continue
 		}
-		if firstErr != nil {
-			continue
+		if holdSlot && r.err == nil {
+			<-slots
 		}
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// hostResult is what a worker of run returns for one host.
+type hostResult struct {
+	sum *HostSummary
+	out any
+}
+
+// run discovers hosts and runs work on each with a pool of workers; done is
+// called in the caller's goroutine, in discovery order, as results arrive.
+func run(ctx context.Context, inputs []string, opts Options, work func(context.Context, *hostContext) (any, error), done func(*HostSummary, any) error) error {
+	hosts, err := discover(ctx, inputs, opts)
+	if err != nil {
+		return err
+	}
+	return eachHost(ctx, hosts, opts.Jobs, false, func(ctx context.Context, h *evidence.Host) (hostResult, error) {
+		hc := openHost(ctx, h, opts)
+		out, err := work(ctx, hc)
+		if err != nil {
+			if isCancel(err) {
+				return hostResult{}, err
+			}
+			hc.sum.Problems = append(hc.sum.Problems, err.Error())
+		}
+		hc.partialHives()
+		hc.close()
+		return hostResult{sum: hc.sum, out: out}, nil
+	}, func(r hostResult) error {
 		if err := done(r.sum, r.out); err != nil {
-			firstErr = err
-			cancel()
-			continue
+			return err
 		}
 		if opts.OnHost != nil {
 			opts.OnHost(r.sum)
 		}
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	return nil
+		return nil
+	})
 }
 
 func isCancel(err error) bool {
