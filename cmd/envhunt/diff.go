@@ -94,6 +94,18 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
+// invisibleEscaper passes JSON through report.EscapeInvisibleJSON, so DEL,
+// C1 controls and bidirectional or zero-width characters from the evidence
+// are \u escapes as in every other JSON output.
+type invisibleEscaper struct{ w io.Writer }
+
+func (e invisibleEscaper) Write(p []byte) (int, error) {
+	if _, err := e.w.Write(report.EscapeInvisibleJSON(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
 type diffSide struct {
 	Type      string `json:"type,omitempty"`
 	Data      string `json:"data,omitempty"`
@@ -121,7 +133,7 @@ func diffSideOf(s *profile.Side) *diffSide {
 }
 
 func writeDiffJSONL(w io.Writer, changes []profile.Change, sum *profile.Summary) error {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(invisibleEscaper{w})
 	for _, c := range changes {
 		if err := enc.Encode(struct {
 			Change string    `json:"change"`

@@ -231,7 +231,9 @@ func dumpJSONL(ctx context.Context, h *hive.Hive, start *hive.Key, w *bufio.Writ
 			buf = append(buf, '}')
 		}
 		buf = append(buf, "]}\n"...)
-		_, err := w.Write(buf)
+		// DEL, C1 controls and invisible format characters as \u escapes,
+		// as every other JSON writer of envhunt writes them.
+		_, err := w.Write(report.EscapeInvisibleJSON(buf))
 		return err
 	})
 }

@@ -163,7 +163,7 @@ func writeEnvJSON(w io.Writer, hosts []*scan.HostEnvironment) error {
 			out = append(out, ju)
 		}
 	}
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(invisibleEscaper{w})
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
 }

@@ -352,3 +352,41 @@ func MarshalValue(v any) []byte {
 	o.value(v, 0)
 	return o.buf
 }
+
+// EscapeInvisibleJSON rewrites JSON produced by another encoder (such as
+// encoding/json) so that DEL, C1 controls and invisible format characters
+// (bidirectional overrides and isolates, zero-width characters) inside its
+// strings are \u escapes, as the writers of this package write them: the
+// JSON means the same, and printing it to a terminal shows nothing hidden.
+// Outside strings valid JSON holds none of these characters.
+func EscapeInvisibleJSON(b []byte) []byte {
+	var out []byte
+	start := 0
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c == 0x7f {
+				out = append(out, b[start:i]...)
+				out = appendUEscape(out, rune(c))
+				i++
+				start = i
+				continue
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if hidden(r) {
+			out = append(out, b[start:i]...)
+			out = appendUEscape(out, r)
+			i += n
+			start = i
+			continue
+		}
+		i += n
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[start:]...)
+}
