@@ -672,10 +672,17 @@ func hostileCheckJSONL(t *testing.T, what, out string) {
 	}
 }
 
-// hostileJSONUnsafe finds what JSON text must never hold raw: invalid
-// UTF-8 and C0 controls (ESC included). DEL, C1 and bidirectional controls
-// are valid JSON; whether a writer escapes them too is its choice.
+// hostileJSONUnsafe finds what envhunt's JSON never holds raw: invalid
+// UTF-8, C0 controls (which JSON forbids), and DEL, C1 controls and
+// bidirectional controls (valid JSON, but envhunt escapes them so that a
+// JSON file viewed in a terminal cannot drive or mislead it).
 func hostileJSONUnsafe(s string) (string, bool) {
+	return hostileTerminalUnsafe(s)
+}
+
+// hostileJSONInvalid finds what no JSON or XML text may hold raw: invalid
+// UTF-8 and C0 controls.
+func hostileJSONInvalid(s string) (string, bool) {
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
@@ -687,6 +694,21 @@ func hostileJSONUnsafe(s string) (string, bool) {
 		i += n
 	}
 	return "", false
+}
+
+// hostileCheckJSONLValid is hostileCheckJSONL with the weaker character
+// check (for the one output that still passes bidi controls raw: see
+// TestHostileRegression_EvtxJSONEscapesC1AndBidiControls).
+func hostileCheckJSONLValid(t *testing.T, what, out string) {
+	t.Helper()
+	for i, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("%s: line %d is not valid JSON: %.120q", what, i+1, line)
+		}
+		if why, bad := hostileJSONInvalid(line); bad {
+			t.Errorf("%s: line %d: raw %s", what, i+1, why)
+		}
+	}
 }
 
 // hostileCheckLines checks a line-based timeline: every line has exactly
@@ -913,7 +935,9 @@ func hostileCheckXML(t *testing.T, what, out string) {
 	if strings.Contains(out, "<script>alert") || strings.Contains(out, "<img src=x") {
 		t.Errorf("%s: evidence markup is live in the XML", what)
 	}
-	if why, bad := hostileJSONUnsafe(strings.NewReplacer("\n", "", "\t", "").Replace(out)); bad {
+	// XML carries any character but C0 controls raw; envhunt writes those as
+	// references.
+	if why, bad := hostileJSONInvalid(strings.NewReplacer("\n", "", "\t", "").Replace(out)); bad {
 		t.Errorf("%s: %s", what, why)
 	}
 }
@@ -1000,7 +1024,7 @@ func TestHostile_OutputOfEveryCommandIsSafe(t *testing.T) {
 		{[]string{"etl", "--format", "text", wmi}, text},
 		{[]string{"etl", "--format", "csv", wmi}, hostileCheckCSV},
 		{[]string{"etl", "--summary", wmi}, hostileCheckJSONL},
-		{[]string{"evtx", evtxDir}, hostileCheckJSONL},
+		{[]string{"evtx", evtxDir}, hostileCheckJSONLValid},
 		{[]string{"evtx", "--format", "text", evtxDir}, text},
 		{[]string{"evtx", "--format", "csv", evtxDir}, hostileCheckCSV},
 		{[]string{"evtx", "--format", "xml", evtxDir}, hostileCheckXML},
@@ -1535,5 +1559,25 @@ func TestHostileRegression_ZipMemberOutsideTheArchiveIsNamed(t *testing.T) {
 	r := hostileCall("scan", "-q", p)
 	if r.code != exitPartial || !strings.Contains(r.stderr, "tmp/C/Windows/System32/config/SYSTEM") {
 		t.Errorf("scan: exit %d, stderr %q; want 3 naming the member ../../../../tmp/C/Windows/System32/config/SYSTEM", r.code, r.stderr)
+	}
+}
+
+// Every JSON output escapes DEL, C1 controls and bidirectional controls, so
+// that a JSON file viewed in a terminal or an editor shows them instead of
+// being reordered by them; the event-log records must too.
+func TestHostileRegression_EvtxJSONEscapesC1AndBidiControls(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "Sysmon.evtx")
+	if err := os.WriteFile(p, hostile.HostileEventLog(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := hostileCall("evtx", p)
+	if r.code != exitOK {
+		t.Fatalf("evtx: exit %d: %s", r.code, r.stderr)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if why, bad := hostileJSONUnsafe(line); bad {
+			t.Errorf("evtx JSON line %d: raw %s", i+1, why)
+			break
+		}
 	}
 }
