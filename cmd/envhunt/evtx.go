@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/envhunt/envhunt/pkg/evtx"
+	"github.com/envhunt/envhunt/pkg/report"
 	"github.com/envhunt/envhunt/pkg/wintime"
 )
 
@@ -264,7 +265,7 @@ func evtxOne(ctx context.Context, path string, want func(*evtx.Record) bool, rw 
 		if err != nil {
 			return anomalies, err
 		}
-		if _, err := w.Write(append(b, '\n')); err != nil {
+		if _, err := w.Write(report.EscapeInvisibleJSON(append(b, '\n'))); err != nil {
 			return anomalies, err
 		}
 	}
@@ -387,7 +388,7 @@ func (j *evtxJSONL) write(file string, r *evtx.Record) error {
 	}
 	b = append(b, "}\n"...)
 	j.buf = b
-	_, err := j.w.Write(b)
+	_, err := j.w.Write(report.EscapeInvisibleJSON(b))
 	return err
 }
 
