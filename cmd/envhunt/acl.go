@@ -106,7 +106,7 @@ KEY is relative to the hive root ("Environment", "ControlSet001\Control\Session 
 		return err
 	}
 	if of.format == "json" {
-		enc := json.NewEncoder(out)
+		enc := json.NewEncoder(invisibleEscaper{out})
 		enc.SetIndent("", "  ")
 		err = enc.Encode(rep)
 	} else {

@@ -80,7 +80,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if of.format == "json" {
-		enc := json.NewEncoder(out)
+		enc := json.NewEncoder(invisibleEscaper{out})
 		enc.SetIndent("", "  ")
 		err = enc.Encode(rep)
 	} else {
