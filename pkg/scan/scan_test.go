@@ -222,3 +222,37 @@ func TestScan_ZIPCollectionGivesTheSameFindings(t *testing.T) {
 		t.Errorf("directory:\n%s\nzip:\n%s", strings.Join(fromDir, "\n"), strings.Join(fromZip, "\n"))
 	}
 }
+
+// A directory of the machine Path that comes before GOROOT\bin and holds its
+// own go.exe is reported when the collection holds the files.
+func TestScan_ShadowingGoExeWhenFilesAreCollected(t *testing.T) {
+	dir := t.TempDir()
+	vol := filepath.Join(dir, "WS-GO-01", "C")
+	write(t, filepath.Join(vol, "Windows/System32/config/SYSTEM"), k("ROOT", nil,
+		k("ControlSet001", nil, k("Control", nil, k("Session Manager", nil, k("Environment", []hivetest.Value{
+			hivetest.ExpandSZ("Path", `%SystemRoot%\system32;C:\tools\bin;C:\Program Files\Go\bin`),
+			hivetest.SZ("GOROOT", `C:\Program Files\Go`),
+		})))),
+		k("Select", []hivetest.Value{hivetest.DWORD("Current", 1)})))
+	for _, p := range []string{"tools/bin/go.exe", "Program Files/Go/bin/go.exe"} {
+		full := filepath.Join(vol, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte("MZ"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var shadow []*report.Finding
+	if _, err := Scan(context.Background(), []string{dir}, Options{}, func(f *report.Finding) error {
+		if strings.Contains(f.Title, "go.exe Found Before GOROOT") {
+			shadow = append(shadow, f)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(shadow) != 1 || shadow[0].Level != report.LevelHigh || shadow[0].Data != `C:\tools\bin` {
+		t.Fatalf("shadowing go.exe findings: %+v", shadow)
+	}
+}
