@@ -274,6 +274,12 @@ func hostileRunHive(t *testing.T, c hostileHiveCase, sound string, tally hostile
 	}
 	r = hostileCheck(t, c.name, c.data, p, hostileExpect{jsonl: true}, "dump", "--format", "jsonl", p)
 	tally.add("dump", r.code)
+	// Work is bounded by the input: every key dumped is a key cell of at
+	// least 80 bytes (0x4C of fields, a name, the size field), each read
+	// once, in the primary or in a log's pages.
+	if keys, most := strings.Count(r.stdout, "\n"), (len(c.data)+len(c.log1)+len(c.log2))/80+1; keys > most {
+		t.Errorf("%s: dump listed %d keys; the files can hold at most %d key cells", c.name, keys, most)
+	}
 	// dump prints neither class names nor descriptors: damage there does
 	// not make its output partial.
 	if partial && r.code == exitOK && !strings.Contains(c.name, "security") && !strings.Contains(c.name, "class") {
