@@ -1572,3 +1572,21 @@ func TestHostileRegression_EvtxJSONEscapesC1AndBidiControls(t *testing.T) {
 		}
 	}
 }
+
+// Event XML may carry C1 controls and bidirectional overrides as raw
+// characters (XML allows them), but envhunt writes control characters as
+// references so that the XML viewed in a terminal or an editor is as safe
+// as the JSON; C1 controls and bidi controls need the same treatment.
+func TestHostileRegression_EvtxXMLEscapesC1AndBidiControls(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "Sysmon.evtx")
+	if err := os.WriteFile(p, hostile.HostileEventLog(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := hostileCall("evtx", "--format", "xml", p)
+	if r.code != exitOK {
+		t.Fatalf("evtx: exit %d: %s", r.code, r.stderr)
+	}
+	if why, bad := hostileJSONUnsafe(strings.NewReplacer("\n", "", "\t", "").Replace(r.stdout)); bad {
+		t.Errorf("evtx XML: raw %s", why)
+	}
+}
