@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Record is one event record: its header, its rendered XML tree, and the
@@ -382,7 +383,11 @@ func escapeXML(b *strings.Builder, s string, attr bool) {
 		case r == 0 || r == 0xfffe || r == 0xffff:
 			// No XML version can carry these, even as references.
 			b.WriteRune(0xfffd)
-		case (r < 0x20 && r != '\t' && r != '\n') || r == 0x7f || (r >= 0x80 && r < 0xa0) || (attr && (r == '\n' || r == '\t')):
+		case (r < 0x20 && r != '\t' && r != '\n') || r == 0x7f || (r >= 0x80 && r < 0xa0) || (attr && (r == '\n' || r == '\t')),
+			r >= 0xa0 && unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp):
+			// Invisible format characters (bidirectional overrides,
+			// zero-width characters) as references too: they would reorder
+			// or hide text on a terminal.
 			b.WriteString("&#x")
 			b.WriteString(strconv.FormatInt(int64(r), 16))
 			b.WriteByte(';')
