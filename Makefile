@@ -3,7 +3,7 @@ GO       ?= go
 BIN      ?= bin/envhunt
 FUZZTIME ?= 20s
 
-.PHONY: build test lint bench fuzz demo demo-data clean
+.PHONY: build test lint bench fuzz hostile demo demo-data clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/envhunt
@@ -24,9 +24,15 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	./scripts/bench.sh
 
-# fuzz: a short run of every fuzz target (FUZZTIME each).
+# fuzz: a run of every fuzz target (FUZZTIME each, one worker), with a
+# summary of executions and crashers per target.
 fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
+
+# hostile: only the hostile-evidence, output-safety, integrity and limit
+# tests (make test runs them too).
+hostile:
+	$(GO) test -count=1 -run 'TestHostile|TestIntegrity|TestLimit' ./cmd/envhunt ./internal/hostile
 
 demo: build
 	./scripts/demo.sh

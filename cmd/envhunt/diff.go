@@ -43,10 +43,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(hf.logs) > 0 {
 		return usageErrorf("diff: --log is ambiguous with two hives; put logs beside each hive under its name")
 	}
-	var opts []hive.Option
-	if hf.noLogs {
-		opts = append(opts, hive.WithoutLogs())
-	}
+	opts := hf.options()
 	local, err := hive.Open(fs.Arg(0), opts...)
 	if err != nil {
 		return inputError(err)

@@ -78,14 +78,7 @@ func dumpOpenHive(path string, hf hiveFlags) (*hive.Hive, error) {
 	// long as the command: collecting often is cheap and keeps the peak
 	// memory near the hive's size instead of twice it.
 	debug.SetGCPercent(10)
-	var opts []hive.Option
-	switch {
-	case hf.noLogs:
-		opts = append(opts, hive.WithoutLogs())
-	case len(hf.logs) > 0:
-		opts = append(opts, hive.WithLogs(hf.logs...))
-	}
-	h, err := hive.Open(path, opts...)
+	h, err := hive.Open(path, hf.options()...)
 	if err != nil {
 		var fe *hive.FormatError
 		if errors.As(err, &fe) {

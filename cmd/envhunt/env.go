@@ -52,7 +52,7 @@ func runEnv(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	var hosts []*scan.HostEnvironment
-	sum, err := scan.Environments(ctx, inputs, scan.Options{NoLogs: hf.noLogs, Logs: hf.logs, Roots: vols}, func(h *scan.HostEnvironment) error {
+	sum, err := scan.Environments(ctx, inputs, scan.Options{NoLogs: hf.noLogs, Logs: hf.logs, Roots: vols, HiveOptions: hf.limitOptions()}, func(h *scan.HostEnvironment) error {
 		if of.format == "text" {
 			return writeEnvText(w, h)
 		}

@@ -62,7 +62,7 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		closeOut()
 		return usageErrorf("%v", err)
 	}
-	sum, err := scan.Events(ctx, fs.Args(), scan.Options{NoLogs: hf.noLogs, Logs: hf.logs, Jobs: *jobs, Categories: categories, Roaming: *roaming}, ew.WriteEvent)
+	sum, err := scan.Events(ctx, fs.Args(), scan.Options{NoLogs: hf.noLogs, Logs: hf.logs, Jobs: *jobs, Categories: categories, Roaming: *roaming, HiveOptions: hf.limitOptions()}, ew.WriteEvent)
 	if cerr := ew.Close(); err == nil {
 		err = cerr
 	}

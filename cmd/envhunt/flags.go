@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/envhunt/envhunt/pkg/hive"
 	"github.com/spf13/pflag"
 )
 
@@ -62,16 +63,43 @@ func parseChecked(fs *pflag.FlagSet, args []string, hf *hiveFlags, of *outputFla
 type hiveFlags struct {
 	logs   []string
 	noLogs bool
+	limits hive.Limits
 }
 
 func (h *hiveFlags) add(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&h.logs, "log", nil, "transaction log to apply (repeatable; logs beside the hive are found by name)")
 	fs.BoolVar(&h.noLogs, "no-logs", false, "read the hive as it is on disk, without applying transaction logs")
+	fs.Int64Var(&h.limits.MaxHiveSize, "max-hive-size", hive.DefaultMaxHiveSize, "largest hive file read, in bytes")
+	fs.Int64Var(&h.limits.MaxLogSize, "max-log-size", hive.DefaultMaxLogSize, "largest transaction log read, in bytes")
+	fs.IntVar(&h.limits.MaxValueSize, "max-value-size", hive.DefaultMaxValueSize, "largest value data read, in bytes")
+	fs.IntVar(&h.limits.MaxDepth, "max-depth", hive.DefaultMaxDepth, "deepest key level walked")
+}
+
+// limitOptions returns the hive limits the flags ask for (commands that
+// discover logs themselves add the log options).
+func (h *hiveFlags) limitOptions() []hive.Option {
+	return []hive.Option{hive.WithLimits(h.limits)}
+}
+
+// options returns the hive options the flags ask for: limits, and the
+// logs to apply or none.
+func (h *hiveFlags) options() []hive.Option {
+	opts := []hive.Option{hive.WithLimits(h.limits)}
+	switch {
+	case h.noLogs:
+		opts = append(opts, hive.WithoutLogs())
+	case len(h.logs) > 0:
+		opts = append(opts, hive.WithLogs(h.logs...))
+	}
+	return opts
 }
 
 func (h *hiveFlags) check() error {
 	if h.noLogs && len(h.logs) > 0 {
 		return usageErrorf("--log and --no-logs cannot be used together")
+	}
+	if h.limits.MaxHiveSize <= 0 || h.limits.MaxLogSize <= 0 || h.limits.MaxValueSize <= 0 || h.limits.MaxDepth <= 0 {
+		return usageErrorf("--max-hive-size, --max-log-size, --max-value-size and --max-depth must be positive")
 	}
 	return nil
 }

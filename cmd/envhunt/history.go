@@ -60,7 +60,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	written := 0
 	var tw report.TableWriter
 	for _, g := range groups {
-		h, err := history.States(ctx, g, history.Options{Key: *key, Value: *value, NoCarve: *noCarve})
+		h, err := history.States(ctx, g, history.Options{Key: *key, Value: *value, NoCarve: *noCarve, HiveOptions: hf.limitOptions()})
 		if err != nil {
 			if ctx.Err() != nil {
 				closeOut()

@@ -58,7 +58,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	opts := scan.Options{Rules: rs, MinLevel: min, NoLogs: hf.noLogs, Logs: hf.logs, Roaming: *roaming, Jobs: *jobs}
+	opts := scan.Options{Rules: rs, MinLevel: min, NoLogs: hf.noLogs, Logs: hf.logs, Roaming: *roaming, Jobs: *jobs, HiveOptions: hf.limitOptions()}
 	problems, err := reportWrite(ctx, reportTarget{format: of.format, output: of.output, split: *split, stdout: stdout}, fs.Args(), opts, &rf, *noHistory, "envhunt report "+reportQuote(args))
 	if err != nil {
 		return err

@@ -128,7 +128,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	opts := scan.Options{
-		Rules: rs, MinLevel: min, NoLogs: hf.noLogs, Logs: hf.logs, Roaming: *roaming, Jobs: *jobs,
+		Rules: rs, MinLevel: min, NoLogs: hf.noLogs, Logs: hf.logs, Roaming: *roaming, Jobs: *jobs, HiveOptions: hf.limitOptions(),
 		OnHost: func(h *scan.HostSummary) {
 			fw.Flush()
 			bar.hostDone(h)

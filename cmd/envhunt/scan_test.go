@@ -228,3 +228,16 @@ func TestScan_CorpusFindingsAreTheReviewedList(t *testing.T) {
 		})
 	}
 }
+
+func TestLimitFlags_NameTheLimit(t *testing.T) {
+	bob := filepath.Join(demoHost, "C/Users/bob/NTUSER.DAT")
+	if _, stderr, code := runCLI(t, "dump", "--max-hive-size", "1000", bob); code != exitUsage || !strings.Contains(stderr, "MaxHiveSize") {
+		t.Errorf("dump over --max-hive-size: exit %d, stderr %q", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "scan", "-q", "--max-value-size", "10", demoHost); code != exitPartial || !strings.Contains(stderr, "MaxValueSize") {
+		t.Errorf("scan over --max-value-size: exit %d, stderr %q", code, stderr)
+	}
+	if _, _, code := runCLI(t, "scan", "--max-depth", "0", demoHost); code != exitUsage {
+		t.Errorf("--max-depth 0: exit %d, want a usage error", code)
+	}
+}

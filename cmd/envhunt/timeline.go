@@ -63,7 +63,7 @@ func runTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usageErrorf("--min-level: %v", err)
 	}
 	opts := timeline.Options{
-		Scan:   scan.Options{MinLevel: min, NoLogs: hf.noLogs, Logs: hf.logs, Roaming: *roaming, Jobs: *jobs},
+		Scan:   scan.Options{MinLevel: min, NoLogs: hf.noLogs, Logs: hf.logs, Roaming: *roaming, Jobs: *jobs, HiveOptions: hf.limitOptions()},
 		Keys:   timeline.Prefixes(*keys),
 		Filter: filter,
 		NoKeys: *noKeys, NoHistory: *noHistory, NoTraces: *noTraces, NoFindings: *noFindings,
