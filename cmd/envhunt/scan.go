@@ -234,20 +234,10 @@ func writeRemediation(path string, fs []*report.Finding, evidence []string) erro
 	return werr
 }
 
-// loadRulePath loads a rule directory, or a single rule file.
+// loadRulePath loads a rule directory, a rule file or a Sigma rule
+// collection.
 func loadRulePath(p string) (*rules.RuleSet, error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	if st.IsDir() {
-		return rules.LoadDir(p)
-	}
-	r, err := rules.LoadFile(p)
-	if err != nil {
-		return nil, err
-	}
-	return rules.NewRuleSet(r), nil
+	return rules.LoadDir(p)
 }
 
 // isTerminal reports whether w is a character device (a terminal).
