@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -101,21 +100,7 @@ KEY is relative to the hive root ("Environment", "ControlSet001\Control\Session 
 	if err != nil {
 		return partialError(err)
 	}
-	out, closeOut, err := of.open(stdout)
-	if err != nil {
-		return err
-	}
-	if of.format == "json" {
-		enc := json.NewEncoder(invisibleEscaper{out})
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
-	} else {
-		err = aclText(out, rep)
-	}
-	if cerr := closeOut(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := of.writeDocument(stdout, rep, func(w io.Writer) error { return aclText(w, rep) }); err != nil {
 		return fmt.Errorf("acl: writing output: %w", err)
 	}
 	return dumpPartial(h)

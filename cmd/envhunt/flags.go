@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -122,6 +123,26 @@ func (o *outputFlags) check() error {
 		return usageErrorf("--format %q: want one of %s", o.format, strings.Join(o.allowed, ", "))
 	}
 	return nil
+}
+
+// writeDocument writes one document to stdout or --output: v as indented
+// JSON when --format is json, else through text.
+func (o *outputFlags) writeDocument(stdout io.Writer, v any, text func(io.Writer) error) error {
+	out, closeOut, err := o.open(stdout)
+	if err != nil {
+		return err
+	}
+	if o.format == "json" {
+		enc := json.NewEncoder(invisibleEscaper{out})
+		enc.SetIndent("", "  ")
+		err = enc.Encode(v)
+	} else {
+		err = text(out)
+	}
+	if cerr := closeOut(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // open returns where to write: stdout, or the --output file. The returned

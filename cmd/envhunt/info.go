@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -75,21 +74,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	out, closeOut, err := of.open(stdout)
-	if err != nil {
-		return err
-	}
-	if of.format == "json" {
-		enc := json.NewEncoder(invisibleEscaper{out})
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
-	} else {
-		err = infoText(out, rep)
-	}
-	if cerr := closeOut(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := of.writeDocument(stdout, rep, func(w io.Writer) error { return infoText(w, rep) }); err != nil {
 		return fmt.Errorf("info: writing output: %w", err)
 	}
 	return dumpPartial(h)
