@@ -81,14 +81,6 @@ func MachineHives(m *winreg.Machine) []*hive.Hive {
 	return out
 }
 
-// UserFields sets the common user fields of ev for hive h of m.
-func UserFields(ev *event.Event, m *winreg.Machine, h *hive.Hive) {
-	if u := m.UserOf(h); u != nil {
-		ev.Set("UserSid", u.SID)
-		ev.Set("User", u.Name)
-	}
-}
-
 func hiveEvents(ctx context.Context, m *winreg.Machine, h *hive.Hive, file string, onDisk *hive.Hive, f Filter, emit Emit) error {
 	if file == "" {
 		file = h.Name()

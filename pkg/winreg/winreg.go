@@ -88,9 +88,6 @@ type Profile struct {
 	LastWrite time.Time
 }
 
-// Role of a hive in a machine view, decided from content by pkg/hive.
-func role(h *hive.Hive) hive.Type { return h.Type() }
-
 // HiveInfo is what the caller knows about a hive from where it was found.
 type HiveInfo struct {
 	Hive *hive.Hive
@@ -115,7 +112,7 @@ func New(host string, hives []HiveInfo) *Machine {
 		if h == nil {
 			continue
 		}
-		t := role(h)
+		t := h.Type() // the role, decided from content
 		if strings.EqualFold(hi.Kind, "DEFAULT") {
 			m.setRole(&m.Default, h)
 			continue
